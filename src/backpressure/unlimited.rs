@@ -1,0 +1,15 @@
+use super::{Backpressure, OnFull, Sealed, ValidFor, HasSend, HasSendTimeout};
+use crate::queue::UnboundedKind;
+
+/// No limit: the only policy for an unbounded queue, which is never full;
+/// `send` never waits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unlimited;
+
+impl Sealed for Unlimited {}
+impl Backpressure for Unlimited {
+    const ON_FULL: OnFull = OnFull::NeverFull;
+}
+impl ValidFor<UnboundedKind> for Unlimited {}
+impl HasSend for Unlimited {}
+impl HasSendTimeout for Unlimited {}

@@ -1,0 +1,265 @@
+//! A typestate builder for channel flavours.
+//!
+//! Each method sets one axis and changes one type parameter of the builder;
+//! [`build`](ChannelBuilder::build) resolves the axes left unset to their
+//! defaults (unbounded queue, [`SpinThenPark`], the queue kind's default
+//! backpressure, [`NoMetrics`], [`Anywhere`]) and returns handles of exactly
+//! the type `Channel<Q, W, B, M, P>` that an alias would name:
+//!
+//! ```
+//! use may_channel::{Channel, ChannelBuilder, Receiver, Sender};
+//! use may_channel::{backpressure::DropOldest, metrics::Counters, queue::Bounded, wait::Park};
+//!
+//! type Latest = Channel<Bounded<8>, Park, DropOldest, Counters>;
+//!
+//! let (tx, rx): (Sender<u8, Latest>, Receiver<u8, Latest>) = ChannelBuilder::new()
+//!     .bounded::<8>()
+//!     .wait::<Park>()
+//!     .backpressure::<DropOldest>()
+//!     .enable_metrics()
+//!     .build()
+//!     .unwrap();
+//! # drop((tx, rx));
+//! ```
+//!
+//! Runtime values are checked by `build`:
+//!
+//! ```
+//! use may_channel::{BuildError, ChannelBuilder};
+//! let err = ChannelBuilder::new().capacity(0).build::<u32>().unwrap_err();
+//! assert_eq!(err, BuildError::ZeroCapacity);
+//! ```
+//!
+//! Choosing an axis twice does not compile:
+//!
+//! ```compile_fail
+//! use may_channel::ChannelBuilder;
+//! let pair = ChannelBuilder::new().bounded::<8>().capacity(16).build::<u32>();
+//! ```
+//!
+//! ```compile_fail
+//! use may_channel::{ChannelBuilder, wait::{Park, Spin}};
+//! let pair = ChannelBuilder::new().wait::<Park>().wait::<Spin>().build::<u32>();
+//! ```
+//!
+//! nor does a combination that makes no sense (here a blocking policy on an
+//! unbounded queue):
+//!
+//! ```compile_fail
+//! use may_channel::{ChannelBuilder, backpressure::Block};
+//! let pair = ChannelBuilder::new().backpressure::<Block>().build::<u32>();
+//! ```
+
+use std::marker::PhantomData;
+
+use crate::backpressure::{Backpressure, ValidFor};
+use crate::channel::{Channel, Receiver, Sender};
+use crate::error::BuildError;
+use crate::metrics::{Counters, MetricsSink, NoMetrics};
+use crate::placement::{Anywhere, Placement};
+use crate::queue::{Bounded, DynBounded, QueueKind, QueueStrategy, Rendezvous, Unbounded};
+use crate::wait::{SpinThenPark, WaitStrategy};
+
+/// An axis the builder has not set yet.
+pub enum Unset {}
+
+/// An axis the builder has set to `S`.
+pub struct Chosen<S>(PhantomData<fn() -> S>);
+
+/// Resolves a builder slot: [`Unset`] becomes the default `D`, [`Chosen<S>`]
+/// becomes `S`.
+pub trait Resolve<D> {
+    /// The resolved strategy.
+    type Out;
+}
+
+impl<D> Resolve<D> for Unset {
+    type Out = D;
+}
+
+impl<D, S> Resolve<D> for Chosen<S> {
+    type Out = S;
+}
+
+/// A builder slot for the queue axis: [`Unset`] (the unbounded queue) or a
+/// chosen queue strategy.
+pub trait QueueSlot {
+    /// The queue strategy this slot resolves to.
+    type Strategy: QueueStrategy;
+}
+
+impl QueueSlot for Unset {
+    type Strategy = Unbounded;
+}
+
+impl<Q: QueueStrategy> QueueSlot for Chosen<Q> {
+    type Strategy = Q;
+}
+
+/// The queue axis of the builder is still unset.
+#[diagnostic::on_unimplemented(
+    message = "the queue of this channel is already chosen",
+    label = "`bounded`, `capacity`, `unbounded`, `rendezvous` or `queue` was already called on this builder (it holds `{Self}`)",
+    note = "each builder method sets one axis, once: remove one of the two calls"
+)]
+pub trait QueueUnset {}
+impl QueueUnset for Unset {}
+
+/// The wait axis of the builder is still unset.
+#[diagnostic::on_unimplemented(
+    message = "the wait strategy of this channel is already chosen",
+    label = "`wait` was already called on this builder (it holds `{Self}`)",
+    note = "each builder method sets one axis, once: remove one of the two calls"
+)]
+pub trait WaitUnset {}
+impl WaitUnset for Unset {}
+
+/// The backpressure axis of the builder is still unset.
+#[diagnostic::on_unimplemented(
+    message = "the backpressure policy of this channel is already chosen",
+    label = "`backpressure` was already called on this builder (it holds `{Self}`)",
+    note = "each builder method sets one axis, once: remove one of the two calls"
+)]
+pub trait BackpressureUnset {}
+impl BackpressureUnset for Unset {}
+
+/// The metrics axis of the builder is still unset.
+#[diagnostic::on_unimplemented(
+    message = "the metrics sink of this channel is already chosen",
+    label = "`metrics` or `enable_metrics` was already called on this builder (it holds `{Self}`)",
+    note = "each builder method sets one axis, once: remove one of the two calls"
+)]
+pub trait MetricsUnset {}
+impl MetricsUnset for Unset {}
+
+/// The placement axis of the builder is still unset.
+#[diagnostic::on_unimplemented(
+    message = "the placement of this channel is already chosen",
+    label = "`placement` was already called on this builder (it holds `{Self}`)",
+    note = "each builder method sets one axis, once: remove one of the two calls"
+)]
+pub trait PlacementUnset {}
+impl PlacementUnset for Unset {}
+
+type QueueOf<Q> = <Q as QueueSlot>::Strategy;
+type DefaultBackpressure<Q> = <<QueueOf<Q> as QueueStrategy>::Kind as QueueKind>::DefaultBackpressure;
+
+/// The flavour a builder in state `<Q, W, B, M, P>` builds.
+pub type Built<Q, W, B, M, P> = Channel<
+    QueueOf<Q>,
+    <W as Resolve<SpinThenPark>>::Out,
+    <B as Resolve<DefaultBackpressure<Q>>>::Out,
+    <M as Resolve<NoMetrics>>::Out,
+    <P as Resolve<Anywhere>>::Out,
+>;
+
+/// The typestate builder; see the [module docs](self).
+pub struct ChannelBuilder<Q: QueueSlot = Unset, W = Unset, B = Unset, M = Unset, P = Unset> {
+    queue_config: <QueueOf<Q> as QueueStrategy>::Config,
+    axes: PhantomData<fn() -> (W, B, M, P)>,
+}
+
+impl ChannelBuilder {
+    /// A builder with every axis unset.
+    pub fn new() -> Self {
+        ChannelBuilder { queue_config: (), axes: PhantomData }
+    }
+}
+
+impl Default for ChannelBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<Q: QueueSlot + QueueUnset, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
+    /// Uses the queue strategy `X` with its runtime settings `config`.
+    pub fn queue_with<X: QueueStrategy>(self, config: X::Config) -> ChannelBuilder<Chosen<X>, W, B, M, P> {
+        ChannelBuilder { queue_config: config, axes: PhantomData }
+    }
+
+    /// Uses the queue strategy `X`, whose settings have a default (`()` for
+    /// every shipped queue but [`DynBounded`]).
+    pub fn queue<X: QueueStrategy>(self) -> ChannelBuilder<Chosen<X>, W, B, M, P>
+    where
+        X::Config: Default,
+    {
+        self.queue_with::<X>(X::Config::default())
+    }
+
+    /// An unbounded queue ([`Unbounded`]), the default.
+    pub fn unbounded(self) -> ChannelBuilder<Chosen<Unbounded>, W, B, M, P> {
+        self.queue::<Unbounded>()
+    }
+
+    /// A bounded queue of compile-time capacity `N` ([`Bounded<N>`]).
+    pub fn bounded<const N: usize>(self) -> ChannelBuilder<Chosen<Bounded<N>>, W, B, M, P> {
+        self.queue::<Bounded<N>>()
+    }
+
+    /// A bounded queue of run-time capacity `capacity` ([`DynBounded`]);
+    /// `build` refuses 0.
+    pub fn capacity(self, capacity: usize) -> ChannelBuilder<Chosen<DynBounded>, W, B, M, P> {
+        self.queue_with::<DynBounded>(capacity)
+    }
+
+    /// A zero-capacity queue ([`Rendezvous`]).
+    pub fn rendezvous(self) -> ChannelBuilder<Chosen<Rendezvous>, W, B, M, P> {
+        self.queue::<Rendezvous>()
+    }
+}
+
+impl<Q: QueueSlot, W: WaitUnset, B, M, P> ChannelBuilder<Q, W, B, M, P> {
+    /// Uses the wait strategy `X`.
+    pub fn wait<X: WaitStrategy>(self) -> ChannelBuilder<Q, Chosen<X>, B, M, P> {
+        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    }
+}
+
+impl<Q: QueueSlot, W, B: BackpressureUnset, M, P> ChannelBuilder<Q, W, B, M, P> {
+    /// Uses the backpressure policy `X`; `build` checks that it suits the
+    /// queue.
+    pub fn backpressure<X: Backpressure>(self) -> ChannelBuilder<Q, W, Chosen<X>, M, P> {
+        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    }
+}
+
+impl<Q: QueueSlot, W, B, M: MetricsUnset, P> ChannelBuilder<Q, W, B, M, P> {
+    /// Uses the metrics sink `X`.
+    pub fn metrics<X: MetricsSink>(self) -> ChannelBuilder<Q, W, B, Chosen<X>, P> {
+        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    }
+
+    /// Uses the [`Counters`] sink.
+    pub fn enable_metrics(self) -> ChannelBuilder<Q, W, B, Chosen<Counters>, P> {
+        self.metrics::<Counters>()
+    }
+}
+
+impl<Q: QueueSlot, W, B, M, P: PlacementUnset> ChannelBuilder<Q, W, B, M, P> {
+    /// Uses the placement `X`.
+    pub fn placement<X: Placement>(self) -> ChannelBuilder<Q, W, B, M, Chosen<X>> {
+        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    }
+}
+
+impl<Q, W, B, M, P> ChannelBuilder<Q, W, B, M, P>
+where
+    Q: QueueSlot,
+    W: Resolve<SpinThenPark>,
+    W::Out: WaitStrategy,
+    B: Resolve<DefaultBackpressure<Q>>,
+    B::Out: ValidFor<<QueueOf<Q> as QueueStrategy>::Kind>,
+    M: Resolve<NoMetrics>,
+    M::Out: MetricsSink,
+    P: Resolve<Anywhere>,
+    P::Out: Placement,
+{
+    /// Checks the runtime settings and creates the channel.
+    #[allow(clippy::type_complexity)]
+    pub fn build<T: Send>(
+        self,
+    ) -> Result<(Sender<T, Built<Q, W, B, M, P>>, Receiver<T, Built<Q, W, B, M, P>>), BuildError> {
+        Built::<Q, W, B, M, P>::with_config(self.queue_config)
+    }
+}

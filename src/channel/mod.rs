@@ -1,0 +1,152 @@
+//! The channel core: the flavour type, the shared state, the handles.
+//!
+//! [`Channel<Q, W, B, M, P>`](Channel) names a flavour; it holds no data.
+//! [`Channel::new`] creates the shared state (one queue, waiter lists, handle
+//! counts, the metrics sink and the placement) behind an `Arc` and returns a
+//! [`Sender`] and a [`Receiver`] for it. Every operation of every flavour goes
+//! through the same few functions in `shared.rs`, with the strategies' hooks
+//! resolved at compile time.
+
+mod iter;
+mod receiver;
+mod sender;
+mod shared;
+mod waker;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+pub use iter::{IntoIter, Iter, TryIter};
+pub use receiver::Receiver;
+pub use sender::Sender;
+pub(crate) use shared::Shared;
+
+use crate::backpressure::{Backpressure, ValidFor};
+use crate::error::BuildError;
+use crate::metrics::{MetricsSink, NoMetrics};
+use crate::placement::{Anywhere, Placement};
+use crate::queue::{QueueKind, QueueStrategy};
+use crate::wait::{SpinThenPark, WaitStrategy};
+
+/// A channel flavour: one choice on each of the five axes.
+///
+/// - `Q`: the [queue](crate::queue) (storage),
+/// - `W`: the [wait strategy](crate::wait), [`SpinThenPark`] by default,
+/// - `B`: the [backpressure policy](crate::backpressure), by default the one
+///   the queue's kind names ([`Block`](crate::backpressure::Block) for
+///   bounded and rendezvous queues,
+///   [`Unlimited`](crate::backpressure::Unlimited) for unbounded ones),
+/// - `M`: the [metrics sink](crate::metrics), [`NoMetrics`] by default,
+/// - `P`: the [placement](crate::placement), [`Anywhere`] by default.
+///
+/// The type is never instantiated; it is a name for the combination, used as
+/// the second parameter of [`Sender`] and [`Receiver`]. Name the flavours your
+/// program uses with type aliases (the crate ships common ones in
+/// [`flavors`](crate::flavors)):
+///
+/// ```
+/// use may_channel::{Channel, Receiver, Sender};
+/// use may_channel::{backpressure::DropOldest, metrics::Counters, queue::Bounded, wait::Park};
+///
+/// /// The latest 128 readings, with counters.
+/// type Readings = Channel<Bounded<128>, Park, DropOldest, Counters>;
+///
+/// let (tx, rx): (Sender<f64, Readings>, Receiver<f64, Readings>) = Readings::new();
+/// tx.send(21.5).unwrap();
+/// assert_eq!(rx.recv(), Ok(21.5));
+/// assert_eq!(rx.metrics().received, 1);
+/// ```
+pub struct Channel<
+    Q: QueueStrategy,
+    W = SpinThenPark,
+    B = <<Q as QueueStrategy>::Kind as QueueKind>::DefaultBackpressure,
+    M = NoMetrics,
+    P = Anywhere,
+>(PhantomData<fn() -> (Q, W, B, M, P)>);
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The strategies of a valid [`Channel`] combination. Implemented only by
+/// `Channel<..>` (sealed): the bounds of that impl are where an invalid
+/// combination is rejected, with the message of the failing bound.
+pub trait Flavor: sealed::Sealed + 'static {
+    /// The queue strategy.
+    type Queue: QueueStrategy;
+    /// The wait strategy.
+    type Wait: WaitStrategy;
+    /// The backpressure policy.
+    type Backpressure: Backpressure + ValidFor<<Self::Queue as QueueStrategy>::Kind>;
+    /// The metrics sink.
+    type Metrics: MetricsSink;
+    /// The placement.
+    type Placement: Placement;
+}
+
+impl<Q, W, B, M, P> sealed::Sealed for Channel<Q, W, B, M, P> where Q: QueueStrategy {}
+
+impl<Q, W, B, M, P> Flavor for Channel<Q, W, B, M, P>
+where
+    Q: QueueStrategy,
+    W: WaitStrategy,
+    B: ValidFor<Q::Kind>,
+    M: MetricsSink,
+    P: Placement,
+{
+    type Queue = Q;
+    type Wait = W;
+    type Backpressure = B;
+    type Metrics = M;
+    type Placement = P;
+}
+
+impl<Q, W, B, M, P> Channel<Q, W, B, M, P>
+where
+    Q: QueueStrategy,
+    W: WaitStrategy,
+    B: ValidFor<Q::Kind>,
+    M: MetricsSink,
+    P: Placement,
+{
+    /// Creates a channel of this flavour, for a queue that needs no runtime
+    /// settings.
+    pub fn new<T: Send>() -> (Sender<T, Self>, Receiver<T, Self>)
+    where
+        Q: QueueStrategy<Config = ()>,
+    {
+        Self::from_parts(Q::new_queue(&()), W::default(), M::default(), P::default())
+    }
+
+    /// Creates a channel of this flavour with the queue's runtime settings
+    /// (for [`DynBounded`](crate::queue::DynBounded), the capacity), checked
+    /// first.
+    ///
+    /// ```
+    /// use may_channel::{BuildError, Channel, queue::DynBounded};
+    ///
+    /// let (tx, rx) = Channel::<DynBounded>::with_config::<u32>(2).unwrap();
+    /// assert_eq!(tx.capacity(), Some(2));
+    /// # drop(rx);
+    /// assert_eq!(Channel::<DynBounded>::with_config::<u32>(0).unwrap_err(), BuildError::ZeroCapacity);
+    /// ```
+    pub fn with_config<T: Send>(config: Q::Config) -> Result<(Sender<T, Self>, Receiver<T, Self>), BuildError> {
+        Q::validate(&config)?;
+        Ok(Self::from_parts(Q::new_queue(&config), W::default(), M::default(), P::default()))
+    }
+
+    /// Creates a channel from strategy values the caller built (a wait
+    /// strategy with settings, a sink shared elsewhere, a placement with a
+    /// topology). The queue must come from `Q::new_queue`.
+    pub fn from_parts<T: Send>(
+        queue: <Q as QueueStrategy>::Queue<shared::Envelope<T, M::Stamp>>,
+        wait: W,
+        metrics: M,
+        placement: P,
+    ) -> (Sender<T, Self>, Receiver<T, Self>) {
+        let shared = Arc::new(Shared::new(queue, wait, metrics, placement));
+        (Sender::new(Arc::clone(&shared)), Receiver::new(shared))
+    }
+}
+
+pub use shared::Envelope;

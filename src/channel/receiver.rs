@@ -1,0 +1,168 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::iter::{Iter, TryIter};
+use super::{Flavor, Shared};
+use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
+use crate::metrics::Report;
+
+/// The receiving half of a channel of flavour `F`. Clone it for more
+/// consumers: each message goes to exactly one of them. When the last clone is
+/// dropped, sends fail and the messages still queued are dropped.
+pub struct Receiver<T: Send, F: Flavor> {
+    shared: Arc<Shared<T, F>>,
+}
+
+impl<T: Send, F: Flavor> Receiver<T, F> {
+    pub(crate) fn new(shared: Arc<Shared<T, F>>) -> Self {
+        Self { shared }
+    }
+
+    /// Takes the next message, waiting for one (parking the calling coroutine,
+    /// or thread outside may). Fails once the channel is empty and every
+    /// sender is gone.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.shared.recv_until(None).map_err(|_| RecvError)
+    }
+
+    /// Takes the next message if one is queued now.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.shared.try_recv()
+    }
+
+    /// Like [`recv`](Self::recv), but gives up after `timeout`. A message that
+    /// arrives after the timeout stays in the channel.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.recv_deadline(deadline),
+            None => self.shared.recv_until(None),
+        }
+    }
+
+    /// Like [`recv`](Self::recv), but gives up at `deadline`. A deadline
+    /// already past makes one attempt.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.shared.recv_until(Some(deadline))
+    }
+
+    /// Waits for a message, then takes it and up to `max - 1` more that are
+    /// queued, in one pass (senders waiting for room are woken once, not once
+    /// per message). `max == 0` returns an empty vector at once.
+    pub fn recv_batch(&self, max: usize) -> Result<Vec<T>, RecvError> {
+        let mut buf = Vec::new();
+        self.recv_batch_into(&mut buf, max)?;
+        Ok(buf)
+    }
+
+    /// [`recv_batch`](Self::recv_batch) into a vector you reuse; appends, and
+    /// returns how many messages it appended.
+    pub fn recv_batch_into(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
+        self.shared.recv_batch_until(buf, max, None).map_err(|_| RecvError)
+    }
+
+    /// [`recv_batch`](Self::recv_batch) that waits at most `timeout` for the
+    /// first message.
+    pub fn recv_batch_timeout(&self, max: usize, timeout: Duration) -> Result<Vec<T>, RecvTimeoutError> {
+        let mut buf = Vec::new();
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared.recv_batch_until(&mut buf, max, deadline)?;
+        Ok(buf)
+    }
+
+    /// A blocking iterator: yields messages until the channel is empty and
+    /// every sender is gone.
+    pub fn iter(&self) -> Iter<'_, T, F> {
+        Iter { receiver: self }
+    }
+
+    /// A non-blocking iterator: yields the messages queued now.
+    pub fn try_iter(&self) -> TryIter<'_, T, F> {
+        TryIter { receiver: self }
+    }
+
+    /// Messages queued now.
+    pub fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    /// Whether nothing is queued now.
+    pub fn is_empty(&self) -> bool {
+        self.shared.len() == 0
+    }
+
+    /// Whether the channel has no room now.
+    pub fn is_full(&self) -> bool {
+        self.shared.is_full()
+    }
+
+    /// The most messages the channel holds; `None` when unbounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.capacity()
+    }
+
+    /// Whether the channel is disconnected: every sender (or every receiver)
+    /// is gone. Queued messages can still be received.
+    pub fn is_disconnected(&self) -> bool {
+        self.shared.is_disconnected()
+    }
+
+    /// Live senders of this channel.
+    pub fn sender_count(&self) -> usize {
+        self.shared.sender_count()
+    }
+
+    /// Live receivers of this channel, this one included.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receiver_count()
+    }
+
+    /// Whether `other` belongs to the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// The channel's metrics sink, for sinks with their own API.
+    pub fn sink(&self) -> &F::Metrics {
+        self.shared.metrics()
+    }
+
+    /// A snapshot of the channel's metrics; only for sinks that report.
+    pub fn metrics(&self) -> <F::Metrics as Report>::Snapshot
+    where
+        F::Metrics: Report,
+    {
+        self.shared.metrics().snapshot()
+    }
+
+    /// Zeroes the channel's cumulative metrics.
+    pub fn reset_metrics(&self)
+    where
+        F::Metrics: Report,
+    {
+        self.shared.metrics().reset();
+    }
+}
+
+impl<T: Send, F: Flavor> Clone for Receiver<T, F> {
+    fn clone(&self) -> Self {
+        self.shared.add_receiver();
+        Self { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<T: Send, F: Flavor> Drop for Receiver<T, F> {
+    fn drop(&mut self) {
+        self.shared.remove_receiver();
+    }
+}
+
+impl<T: Send, F: Flavor> fmt::Debug for Receiver<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("disconnected", &self.is_disconnected())
+            .finish_non_exhaustive()
+    }
+}

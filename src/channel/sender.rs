@@ -1,0 +1,178 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Flavor, Shared};
+use crate::backpressure::{DropOldest, HasSend, HasSendTimeout};
+use crate::error::{SendError, SendTimeoutError, TrySendError};
+use crate::metrics::Report;
+
+/// The sending half of a channel of flavour `F`. Clone it for more
+/// producers; the channel disconnects for receivers when the last clone is
+/// dropped (they still drain what is queued).
+pub struct Sender<T: Send, F: Flavor> {
+    shared: Arc<Shared<T, F>>,
+}
+
+impl<T: Send, F: Flavor> Sender<T, F> {
+    pub(crate) fn new(shared: Arc<Shared<T, F>>) -> Self {
+        Self { shared }
+    }
+
+    /// Sends `msg`, applying the channel's backpressure policy when it is
+    /// full: `Block` waits for room (on a rendezvous channel, for a receiver
+    /// to take the message), `DropNewest` drops `msg`, `DropOldest` evicts
+    /// the oldest queued message. Waiting parks the calling coroutine (or
+    /// thread, outside may).
+    ///
+    /// Fails only when every receiver is gone, handing `msg` back. Channels
+    /// with the `Reject` policy have no `send`: use [`try_send`](Self::try_send).
+    pub fn send(&self, msg: T) -> Result<(), SendError<T>>
+    where
+        F::Backpressure: HasSend,
+    {
+        self.shared.send_until(msg, None).map_err(|err| SendError(err.into_inner()))
+    }
+
+    /// Stores `msg` if that is possible right now, without waiting and
+    /// without dropping anything: on a full channel (on a rendezvous channel:
+    /// when no receiver is waiting) `msg` comes back in
+    /// [`TrySendError::Full`], whatever the backpressure policy.
+    pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        self.shared.try_send(msg)
+    }
+
+    /// Like [`send`](Self::send), but gives up after `timeout`, handing `msg`
+    /// back in [`SendTimeoutError::Timeout`].
+    pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>>
+    where
+        F::Backpressure: HasSendTimeout,
+    {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.send_deadline(msg, deadline),
+            None => self.shared.send_until(msg, None),
+        }
+    }
+
+    /// Like [`send`](Self::send), but gives up at `deadline`, handing `msg`
+    /// back in [`SendTimeoutError::Timeout`]. A deadline already past makes
+    /// one attempt.
+    pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>>
+    where
+        F::Backpressure: HasSendTimeout,
+    {
+        self.shared.send_until(msg, Some(deadline))
+    }
+
+    /// Stores as many of `msgs` as fit right now, in order, and wakes
+    /// receivers once at the end. Never waits and never drops: returns the
+    /// messages that were not stored (the first refused one and everything
+    /// after it; all of them if the receivers are gone), so an empty vector
+    /// means everything was sent. The iterator is consumed to the end.
+    pub fn send_batch(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
+        self.shared.send_batch(msgs)
+    }
+
+    /// Messages queued now.
+    pub fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    /// Whether nothing is queued now.
+    pub fn is_empty(&self) -> bool {
+        self.shared.len() == 0
+    }
+
+    /// Whether the channel has no room now (a rendezvous channel always
+    /// reports full: it never has room to store a message).
+    pub fn is_full(&self) -> bool {
+        self.shared.is_full()
+    }
+
+    /// The most messages the channel holds; `None` when unbounded, `Some(0)`
+    /// for a rendezvous channel.
+    pub fn capacity(&self) -> Option<usize> {
+        self.shared.capacity()
+    }
+
+    /// Whether the channel is disconnected: every receiver (or every sender)
+    /// is gone.
+    pub fn is_disconnected(&self) -> bool {
+        self.shared.is_disconnected()
+    }
+
+    /// Live senders of this channel, this one included.
+    pub fn sender_count(&self) -> usize {
+        self.shared.sender_count()
+    }
+
+    /// Live receivers of this channel.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receiver_count()
+    }
+
+    /// Whether `other` belongs to the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// The channel's metrics sink, for sinks with their own API.
+    pub fn sink(&self) -> &F::Metrics {
+        self.shared.metrics()
+    }
+
+    /// A snapshot of the channel's metrics; only for sinks that report
+    /// (such as [`Counters`](crate::metrics::Counters)).
+    pub fn metrics(&self) -> <F::Metrics as Report>::Snapshot
+    where
+        F::Metrics: Report,
+    {
+        self.shared.metrics().snapshot()
+    }
+
+    /// Zeroes the channel's cumulative metrics.
+    pub fn reset_metrics(&self)
+    where
+        F::Metrics: Report,
+    {
+        self.shared.metrics().reset();
+    }
+}
+
+impl<T, Q, W, M, P> Sender<T, super::Channel<Q, W, DropOldest, M, P>>
+where
+    T: Send,
+    super::Channel<Q, W, DropOldest, M, P>: Flavor,
+    Q: crate::queue::QueueStrategy,
+{
+    /// Stores `msg`, evicting the oldest queued message when the channel is
+    /// full and handing it back (where [`send`](Self::send) drops it). The
+    /// eviction is counted by the metrics sink. Fails only when every
+    /// receiver is gone.
+    pub fn force_send(&self, msg: T) -> Result<Option<T>, SendError<T>> {
+        self.shared.force_send(msg).map_err(SendError)
+    }
+}
+
+impl<T: Send, F: Flavor> Clone for Sender<T, F> {
+    fn clone(&self) -> Self {
+        self.shared.add_sender();
+        Self { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<T: Send, F: Flavor> Drop for Sender<T, F> {
+    fn drop(&mut self) {
+        self.shared.remove_sender();
+    }
+}
+
+impl<T: Send, F: Flavor> fmt::Debug for Sender<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("disconnected", &self.is_disconnected())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,551 @@
+//! The state every handle of one channel shares, and the one implementation
+//! of each operation.
+
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use super::Flavor;
+use super::waker::{WaitList, Waiter};
+use crate::backpressure::{Backpressure, OnFull};
+use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use crate::metrics::{MetricsSink, Side};
+use crate::placement::Placement;
+use crate::queue::{QueueStrategy, RawQueue};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering, fence};
+use crate::wait::{Context, Pause, WaitStrategy};
+
+/// What a channel's queue stores: a message and the stamp its metrics sink
+/// keeps beside it (`()` for sinks that keep none, so an envelope is then
+/// exactly as large as the message).
+pub struct Envelope<T, S> {
+    msg: T,
+    stamp: S,
+}
+
+type Stamp<F> = <<F as Flavor>::Metrics as MetricsSink>::Stamp;
+type QueueOf<T, F> = <<F as Flavor>::Queue as QueueStrategy>::Queue<Envelope<T, Stamp<F>>>;
+
+pub(crate) struct Shared<T: Send, F: Flavor> {
+    queue: QueueOf<T, F>,
+    /// Receivers waiting for a message.
+    receivers: CachePadded<WaitList>,
+    /// Senders waiting for room.
+    senders: CachePadded<WaitList>,
+    /// Handoff queues only: senders waiting for their message to be taken.
+    takers: WaitList,
+    /// Handoff queues only: receivers inside a blocking receive, which a
+    /// `try_send` may hand a message to.
+    ready_receivers: AtomicUsize,
+    sender_count: AtomicUsize,
+    receiver_count: AtomicUsize,
+    /// Set once, when the last sender or the last receiver goes.
+    disconnected: AtomicBool,
+    wait: F::Wait,
+    metrics: F::Metrics,
+    placement: F::Placement,
+}
+
+/// The blocking loop's verdict on one attempt.
+enum Attempt<R> {
+    Done(R),
+    Again,
+}
+
+impl<T: Send, F: Flavor> Shared<T, F> {
+    pub(crate) fn new(queue: QueueOf<T, F>, wait: F::Wait, metrics: F::Metrics, placement: F::Placement) -> Self {
+        Self {
+            queue,
+            receivers: CachePadded::new(WaitList::new()),
+            senders: CachePadded::new(WaitList::new()),
+            takers: WaitList::new(),
+            ready_receivers: AtomicUsize::new(0),
+            sender_count: AtomicUsize::new(1),
+            receiver_count: AtomicUsize::new(1),
+            disconnected: AtomicBool::new(false),
+            wait,
+            metrics,
+            placement,
+        }
+    }
+
+    // ---------------------------------------------------------------- state
+
+    pub(crate) fn metrics(&self) -> &F::Metrics {
+        &self.metrics
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        self.queue.capacity()
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        self.capacity().is_some_and(|cap| self.len() >= cap)
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        // Acquire: a caller that sees the flag also sees every message pushed
+        // before the disconnect (they are published by the queue's own
+        // release stores, which precede the SeqCst swap in `disconnect`).
+        self.disconnected.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn sender_count(&self) -> usize {
+        self.sender_count.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn receiver_count(&self) -> usize {
+        self.receiver_count.load(Ordering::Relaxed)
+    }
+
+    // ------------------------------------------------------------- handles
+
+    pub(crate) fn add_sender(&self) {
+        // Relaxed: as for `Arc::clone`, a new handle is made from a live one,
+        // so the count cannot be racing towards zero.
+        self.sender_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_receiver(&self) {
+        // Relaxed: as in `add_sender`.
+        self.receiver_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn remove_sender(&self) {
+        // AcqRel: the last handle to leave must see every other handle's
+        // operations complete before it disconnects.
+        if self.sender_count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+        }
+    }
+
+    pub(crate) fn remove_receiver(&self) {
+        // AcqRel: as in `remove_sender`.
+        if self.receiver_count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.disconnect();
+            // Nobody can receive any more: drop what is queued now, exactly
+            // once (a message pushed by a racing sender after this drain is
+            // dropped with the queue when the last handle goes).
+            for envelope in self.queue.drain_on_disconnect() {
+                self.metrics.on_evict(envelope.stamp);
+                drop(envelope.msg);
+            }
+        }
+    }
+
+    fn disconnect(&self) {
+        if !self.disconnected.swap(true, Ordering::SeqCst) {
+            fence(Ordering::SeqCst);
+            self.receivers.notify_all();
+            self.senders.notify_all();
+            self.takers.notify_all();
+        }
+    }
+
+    // ---------------------------------------------------------- wake-ups
+
+    /// A message was stored: wake a receiver.
+    #[inline]
+    fn message_stored(&self, count: usize) {
+        fence(Ordering::SeqCst);
+        self.receivers.notify_many(count);
+    }
+
+    /// `count` messages were taken: wake senders waiting for room (only
+    /// `Block` channels have any) and a sender waiting for its hand-over.
+    #[inline]
+    fn messages_taken(&self, count: usize) {
+        let senders_wait = matches!(<F::Backpressure as Backpressure>::ON_FULL, OnFull::Wait);
+        if senders_wait || F::Queue::HANDOFF {
+            fence(Ordering::SeqCst);
+            self.senders.notify_many(count);
+            if F::Queue::HANDOFF {
+                self.takers.notify_all();
+            }
+        }
+    }
+
+    // ------------------------------------------------------ blocking loop
+
+    /// The one blocking path. Runs `attempt` until it is done, parking
+    /// between attempts as the wait strategy says, on `list`; returns `None`
+    /// if `deadline` passes first. `attempt` runs at least once, so a deadline
+    /// already past makes this a single try.
+    fn block_on<R>(
+        &self,
+        list: &WaitList,
+        side: Side,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Attempt<R>,
+    ) -> Option<R> {
+        let context = Context::current();
+        let mut failed = 0u32;
+        loop {
+            if let Attempt::Done(result) = attempt() {
+                return Some(result);
+            }
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return None;
+            }
+            if self.wait.pause(failed, context) == Pause::Retry {
+                failed = failed.saturating_add(1);
+                continue;
+            }
+            let waiter = Waiter::new(context);
+            let registration = list.register(&waiter);
+            if let Attempt::Done(result) = attempt() {
+                registration.finish();
+                return Some(result);
+            }
+            let blocked = BlockedGuard::new(&self.metrics, side);
+            waiter.park(context, deadline);
+            drop(blocked);
+            registration.finish();
+        }
+    }
+
+    // -------------------------------------------------------------- sending
+
+    fn envelope(&self, msg: T) -> Envelope<T, Stamp<F>> {
+        Envelope { msg, stamp: self.metrics.stamp() }
+    }
+
+    /// One non-blocking attempt to store `envelope` (no policy applied);
+    /// returns the hand-over ticket (0 for ordinary queues).
+    #[inline]
+    fn offer(&self, envelope: Envelope<T, Stamp<F>>) -> Result<u64, Envelope<T, Stamp<F>>> {
+        let home = self.placement.home();
+        if F::Queue::HANDOFF {
+            self.queue.push_handoff(envelope, home)
+        } else {
+            self.queue.push(envelope, home).map(|()| 0)
+        }
+    }
+
+    /// `try_send`: never waits, never drops.
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        if self.is_disconnected() {
+            return Err(TrySendError::Disconnected(msg));
+        }
+        // A hand-over queue takes a message only for a receiver that waits.
+        // SeqCst: pairs with the increment in `recv_until`, so a receiver
+        // that counted itself and then found the slot empty is seen here.
+        if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) == 0 {
+            return Err(TrySendError::Full(msg));
+        }
+        match self.offer(self.envelope(msg)) {
+            Ok(_) => {
+                self.metrics.on_send();
+                self.message_stored(1);
+                Ok(())
+            }
+            Err(envelope) => Err(TrySendError::Full(envelope.msg)),
+        }
+    }
+
+    /// `send` and its timed forms: applies the backpressure policy, waiting
+    /// for room (or a taker) until `deadline` under `Block`.
+    pub(crate) fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        if self.is_disconnected() {
+            return Err(SendTimeoutError::Disconnected(msg));
+        }
+        let envelope = self.envelope(msg);
+        match <F::Backpressure as Backpressure>::ON_FULL {
+            OnFull::Wait => self.send_waiting(envelope, deadline),
+            OnFull::NeverFull | OnFull::Refuse => match self.offer(envelope) {
+                Ok(_) => {
+                    self.metrics.on_send();
+                    self.message_stored(1);
+                    Ok(())
+                }
+                // Unreachable for `NeverFull`; `Refuse` channels have no
+                // `send`, but a full queue hands the message back all the same.
+                Err(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
+            },
+            OnFull::DiscardIncoming => {
+                match self.offer(envelope) {
+                    Ok(_) => {
+                        self.metrics.on_send();
+                        self.message_stored(1);
+                    }
+                    Err(envelope) => {
+                        self.metrics.on_discard();
+                        drop(envelope);
+                    }
+                }
+                Ok(())
+            }
+            OnFull::EvictOldest => {
+                if let Some(evicted) = self.push_evicting(envelope) {
+                    drop(evicted);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `DropOldest`: stores `msg`, returning the message evicted to make room.
+    pub(crate) fn force_send(&self, msg: T) -> Result<Option<T>, T> {
+        if self.is_disconnected() {
+            return Err(msg);
+        }
+        Ok(self.push_evicting(self.envelope(msg)))
+    }
+
+    fn push_evicting(&self, envelope: Envelope<T, Stamp<F>>) -> Option<T> {
+        match self.queue.push_evicting(envelope, self.placement.home()) {
+            Ok(evicted) => {
+                self.metrics.on_send();
+                self.message_stored(1);
+                evicted.map(|old| {
+                    self.metrics.on_evict(old.stamp);
+                    old.msg
+                })
+            }
+            // The queue cannot evict (see `RawQueue::push_evicting`): the
+            // incoming message is the one dropped.
+            Err(envelope) => {
+                self.metrics.on_discard();
+                drop(envelope);
+                None
+            }
+        }
+    }
+
+    fn send_waiting(&self, envelope: Envelope<T, Stamp<F>>, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut pending = Some(envelope);
+        let stored = self.block_on(&self.senders, Side::Send, deadline, || {
+            if self.is_disconnected() {
+                return Attempt::Done((false, 0));
+            }
+            let envelope = pending.take().expect("the envelope is put back after every failed offer");
+            match self.offer(envelope) {
+                Ok(ticket) => Attempt::Done((true, ticket)),
+                Err(envelope) => {
+                    pending = Some(envelope);
+                    Attempt::Again
+                }
+            }
+        });
+        match stored {
+            None => Err(SendTimeoutError::Timeout(pending.take().expect("not stored").msg)),
+            Some((false, _)) => Err(SendTimeoutError::Disconnected(pending.take().expect("not stored").msg)),
+            Some((true, ticket)) => {
+                self.message_stored(1);
+                if F::Queue::HANDOFF {
+                    self.await_taken(ticket, deadline)
+                } else {
+                    self.metrics.on_send();
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Hand-over queues: after storing the message with `ticket`, waits for a
+    /// receiver to take it; takes it back when the deadline passes first or
+    /// the receivers go.
+    fn await_taken(&self, ticket: u64, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        // If a cancel unwinds us out of the wait, the message stays in the
+        // channel for the next receiver, so it counts as sent.
+        let count_on_unwind = CountSendOnDrop(&self.metrics);
+        let outcome = self.block_on(&self.takers, Side::Send, deadline, || {
+            if self.queue.is_taken(ticket) {
+                Attempt::Done(Ok(()))
+            } else if self.is_disconnected() {
+                Attempt::Done(match self.queue.retract(ticket) {
+                    Some(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
+                    None => Ok(()),
+                })
+            } else {
+                Attempt::Again
+            }
+        });
+        std::mem::forget(count_on_unwind);
+        let outcome = outcome.unwrap_or_else(|| match self.queue.retract(ticket) {
+            Some(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
+            None => Ok(()),
+        });
+        if outcome.is_ok() {
+            self.metrics.on_send();
+        }
+        outcome
+    }
+
+    /// `send_batch`: stores messages until one is refused, with one wake-up
+    /// pass at the end; returns the messages not stored, in order.
+    pub(crate) fn send_batch(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
+        let mut msgs = msgs.into_iter();
+        let mut refused = Vec::new();
+        let mut stored = 0;
+        if !self.is_disconnected() {
+            for msg in msgs.by_ref() {
+                if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) <= stored {
+                    refused.push(msg);
+                    break;
+                }
+                match self.offer(self.envelope(msg)) {
+                    Ok(_) => {
+                        self.metrics.on_send();
+                        stored += 1;
+                    }
+                    Err(envelope) => {
+                        refused.push(envelope.msg);
+                        break;
+                    }
+                }
+            }
+        }
+        refused.extend(msgs);
+        if stored != 0 {
+            self.message_stored(stored);
+        }
+        refused
+    }
+
+    // ------------------------------------------------------------ receiving
+
+    /// Pops one message without waking anyone.
+    #[inline]
+    fn take(&self) -> Option<T> {
+        let envelope = self.queue.pop(self.placement.home())?;
+        self.metrics.on_recv(envelope.stamp);
+        Some(envelope.msg)
+    }
+
+    /// `try_recv`.
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.take_or_disconnected() {
+            Attempt::Done(result) => result.map_err(|_| TryRecvError::Disconnected),
+            Attempt::Again => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// One receive attempt: a message, or `Err` once the channel is empty
+    /// and disconnected.
+    #[inline]
+    fn take_or_disconnected(&self) -> Attempt<Result<T, ()>> {
+        if let Some(msg) = self.take() {
+            self.messages_taken(1);
+            return Attempt::Done(Ok(msg));
+        }
+        if self.is_disconnected() {
+            // A message pushed just before the disconnect is visible now
+            // (Acquire in `is_disconnected`): take it before giving up.
+            return Attempt::Done(match self.take() {
+                Some(msg) => {
+                    self.messages_taken(1);
+                    Ok(msg)
+                }
+                None => Err(()),
+            });
+        }
+        Attempt::Again
+    }
+
+    /// `recv` and its timed forms.
+    pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let _ready = ReadyGuard::<T, F>::enter(self);
+        match self.block_on(&self.receivers, Side::Recv, deadline, || self.take_or_disconnected()) {
+            Some(Ok(msg)) => Ok(msg),
+            Some(Err(())) => Err(RecvTimeoutError::Disconnected),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// The batch receives: waits (until `deadline`) for one message, then
+    /// takes up to `max - 1` more that are ready, waking senders once.
+    pub(crate) fn recv_batch_until(&self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Result<usize, RecvTimeoutError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let first = self.recv_until(deadline)?;
+        buf.push(first);
+        let mut taken = 1;
+        while taken < max {
+            let Some(msg) = self.take() else { break };
+            buf.push(msg);
+            taken += 1;
+        }
+        if taken > 1 {
+            self.messages_taken(taken - 1);
+        }
+        Ok(taken)
+    }
+}
+
+impl<T: Send, F: Flavor> Drop for Shared<T, F> {
+    fn drop(&mut self) {
+        // Whatever is still queued (pushed after the last receiver's drain, or
+        // left by a cancelled hand-over) is dropped with the queue; report it
+        // to the sink first so its figures balance.
+        while let Some(envelope) = self.queue.pop(0) {
+            self.metrics.on_evict(envelope.stamp);
+        }
+    }
+}
+
+/// Brackets one park for the metrics sink, also when a cancel unwinds
+/// through it.
+struct BlockedGuard<'a, M: MetricsSink> {
+    metrics: &'a M,
+    side: Side,
+    stamp: Option<M::BlockStamp>,
+}
+
+impl<'a, M: MetricsSink> BlockedGuard<'a, M> {
+    fn new(metrics: &'a M, side: Side) -> Self {
+        Self { metrics, side, stamp: Some(metrics.on_block(side)) }
+    }
+}
+
+impl<M: MetricsSink> Drop for BlockedGuard<'_, M> {
+    fn drop(&mut self) {
+        if let Some(stamp) = self.stamp.take() {
+            self.metrics.on_unblock(self.side, stamp);
+        }
+    }
+}
+
+/// Counts a hand-over as sent if the waiting sender unwinds (its message
+/// stays in the channel).
+struct CountSendOnDrop<'a, M: MetricsSink>(&'a M);
+
+impl<M: MetricsSink> Drop for CountSendOnDrop<'_, M> {
+    fn drop(&mut self) {
+        self.0.on_send();
+    }
+}
+
+/// Hand-over queues: counts a receiver as ready for the span of a blocking
+/// receive, so that `try_send` can hand it a message.
+struct ReadyGuard<'a, T: Send, F: Flavor>(Option<&'a Shared<T, F>>);
+
+impl<'a, T: Send, F: Flavor> ReadyGuard<'a, T, F> {
+    #[inline]
+    fn enter(shared: &'a Shared<T, F>) -> Self {
+        if F::Queue::HANDOFF {
+            // SeqCst: pairs with the SeqCst load in `try_send`.
+            shared.ready_receivers.fetch_add(1, Ordering::SeqCst);
+            Self(Some(shared))
+        } else {
+            Self(None)
+        }
+    }
+}
+
+impl<T: Send, F: Flavor> Drop for ReadyGuard<'_, T, F> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            // Relaxed: a stale non-zero count only lets a `try_send` leave a
+            // message in the slot for the next receiver, which the queue
+            // documents; nothing is lost.
+            shared.ready_receivers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Named flavours for the common cases.
+//!
+//! Each alias is a [`Channel`] with one choice per axis; create one with
+//! `Alias::new()` and name its handles `Sender<T, Alias>` /
+//! `Receiver<T, Alias>`. [`ChannelBuilder`](crate::ChannelBuilder) builds
+//! exactly these types, so either spelling can be used anywhere.
+//!
+//! ```
+//! use may_channel::flavors::BoundedBlocking;
+//! use may_channel::{Receiver, Sender};
+//!
+//! type Jobs = BoundedBlocking<256>;
+//! let (tx, rx): (Sender<String, Jobs>, Receiver<String, Jobs>) = Jobs::new();
+//! tx.send("compile".to_string()).unwrap();
+//! assert_eq!(rx.recv().unwrap(), "compile");
+//! ```
+
+use crate::Channel;
+use crate::backpressure::{Block, DropNewest, DropOldest, Reject, Unlimited};
+use crate::metrics::{Counters, NoMetrics};
+use crate::placement::Anywhere;
+use crate::queue::{Bounded, DynBounded, Rendezvous, Unbounded};
+use crate::wait::{Spin, SpinThenPark};
+
+/// Unbounded MPMC: `send` never waits. The default for work queues whose
+/// producers must never stall.
+pub type UnboundedMpmc = Channel<Unbounded, SpinThenPark, Unlimited, NoMetrics, Anywhere>;
+
+/// Bounded MPMC holding `N` messages; a full channel makes `send` wait.
+/// Backpressure keeps a fast producer from running away from its consumers.
+pub type BoundedBlocking<const N: usize> = Channel<Bounded<N>, SpinThenPark, Block, NoMetrics, Anywhere>;
+
+/// Bounded MPMC whose capacity is chosen at run time
+/// (`Channel::with_config(capacity)` or the builder's `.capacity(n)`).
+pub type DynBoundedBlocking = Channel<DynBounded, SpinThenPark, Block, NoMetrics, Anywhere>;
+
+/// Bounded MPMC that refuses when full: only `try_send`, which hands the
+/// message back. For callers that shed load themselves.
+pub type BoundedRejecting<const N: usize> = Channel<Bounded<N>, SpinThenPark, Reject, NoMetrics, Anywhere>;
+
+/// Keeps the newest `N` messages: a full channel evicts (and drops) the
+/// oldest. For telemetry and state updates where only recent values matter.
+pub type LatestN<const N: usize> = Channel<Bounded<N>, SpinThenPark, DropOldest, Counters, Anywhere>;
+
+/// Keeps the first `N` messages: a full channel drops the incoming one.
+pub type FirstN<const N: usize> = Channel<Bounded<N>, SpinThenPark, DropNewest, Counters, Anywhere>;
+
+/// Zero capacity: a `send` completes when a receiver takes the message. For
+/// hand-offs where the producer must know the consumer has it.
+pub type RendezvousMpmc = Channel<Rendezvous, SpinThenPark, Block, NoMetrics, Anywhere>;
+
+/// Bounded blocking MPMC with [`Counters`]: throughput, drops, queue length,
+/// time blocked. For the stages of a pipeline you want to watch.
+pub type InstrumentedBounded<const N: usize> = Channel<Bounded<N>, SpinThenPark, Block, Counters, Anywhere>;
+
+/// Unbounded MPMC with [`Counters`].
+pub type InstrumentedUnbounded = Channel<Unbounded, SpinThenPark, Unlimited, Counters, Anywhere>;
+
+/// The bare bounded ring: spins instead of parking, refuses when full, records
+/// nothing. The zero-cost baseline: it should cost what
+/// `crossbeam_queue::ArrayQueue` costs (see `benches/core.rs`).
+pub type SpinRing<const N: usize> = Channel<Bounded<N>, Spin, Reject, NoMetrics, Anywhere>;

@@ -1,0 +1,115 @@
+//! Channels for the [`may`] coroutine runtime and plain OS threads, assembled
+//! at compile time from five strategies.
+//!
+//! ```text
+//! Channel<Q: QueueStrategy, W: WaitStrategy, B: Backpressure, M: MetricsSink, P: Placement>
+//! ```
+//!
+//! [`Channel`] is a zero-sized name for one combination (a *flavour*); the
+//! handles [`Sender<T, F>`] and [`Receiver<T, F>`] are generic over the
+//! message type and the flavour. Every choice is resolved by
+//! monomorphization: no `dyn`, no runtime branch on the flavour, and a strategy
+//! that is off is a zero-sized type whose hooks compile to nothing.
+//!
+//! # A first channel
+//!
+//! ```
+//! use may_channel::flavors::BoundedBlocking;
+//!
+//! let (tx, rx) = BoundedBlocking::<16>::new();
+//! let producer = may::go!(move || {
+//!     for i in 0..100u32 {
+//!         tx.send(i).unwrap(); // parks this coroutine while the channel is full
+//!     }
+//! });
+//! let sum: u32 = rx.iter().sum(); // ends when the sender is dropped
+//! producer.join().unwrap();
+//! assert_eq!(sum, 4950);
+//! ```
+//!
+//! Blocking calls park the *coroutine* when made inside a may coroutine and
+//! the *thread* otherwise, so the same channel connects both worlds.
+//!
+//! # Choosing a flavour
+//!
+//! Name the combination your program needs once, as a type alias:
+//!
+//! ```
+//! use may_channel::{Channel, backpressure::DropOldest, metrics::Counters, queue::Bounded};
+//! use may_channel::wait::SpinThenPark;
+//!
+//! /// The newest 1024 samples; older ones are evicted and counted.
+//! type Samples = Channel<Bounded<1024>, SpinThenPark, DropOldest, Counters>;
+//!
+//! let (tx, rx) = Samples::new();
+//! for i in 0..2000u32 {
+//!     tx.send(i).unwrap();
+//! }
+//! assert_eq!(rx.try_recv(), Ok(976));
+//! assert_eq!(tx.metrics().dropped, 976);
+//! ```
+//!
+//! or build it step by step; the builder returns the very same types:
+//!
+//! ```
+//! use may_channel::{ChannelBuilder, Receiver, Sender};
+//! use may_channel::flavors::InstrumentedBounded;
+//!
+//! let (tx, rx): (Sender<u64, InstrumentedBounded<64>>, Receiver<u64, InstrumentedBounded<64>>) =
+//!     ChannelBuilder::new().bounded::<64>().enable_metrics().build().unwrap();
+//! tx.send(7).unwrap();
+//! assert_eq!(rx.recv(), Ok(7));
+//! ```
+//!
+//! Ready-made aliases live in [`flavors`]; the axes are the modules [`queue`],
+//! [`wait`], [`backpressure`], [`metrics`] and [`placement`]. Queue, wait,
+//! metrics and placement strategies are yours to implement; each module shows
+//! how.
+//!
+//! # Promises
+//! - Nothing is lost: a refused send hands the message back; a timed-out or
+//!   cancelled operation leaves the message in the channel; when the last
+//!   receiver goes, queued messages are dropped exactly once.
+//! - Blocking parks the coroutine inside may and the thread outside it;
+//!   cancelling a parked coroutine (`Coroutine::cancel`) leaves no waiter
+//!   behind.
+//! - Invalid combinations (a blocking policy on an unbounded queue, a
+//!   builder axis chosen twice) do not compile, and the compiler says why.
+
+pub mod backpressure;
+pub mod builder;
+mod channel;
+mod error;
+pub mod flavors;
+pub mod metrics;
+pub mod placement;
+pub mod queue;
+mod sync;
+pub mod wait;
+
+pub use builder::ChannelBuilder;
+pub use channel::{Channel, Envelope, Flavor, IntoIter, Iter, Receiver, Sender, TryIter};
+pub use error::{BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+
+/// An unbounded MPMC channel ([`flavors::UnboundedMpmc`]).
+pub fn unbounded<T: Send>() -> (Sender<T, flavors::UnboundedMpmc>, Receiver<T, flavors::UnboundedMpmc>) {
+    flavors::UnboundedMpmc::new()
+}
+
+/// A bounded blocking MPMC channel of run-time `capacity`
+/// ([`flavors::DynBoundedBlocking`]).
+///
+/// # Panics
+/// If `capacity` is 0 (use [`rendezvous`]); [`Channel::with_config`] returns
+/// the error instead.
+pub fn bounded<T: Send>(capacity: usize) -> (Sender<T, flavors::DynBoundedBlocking>, Receiver<T, flavors::DynBoundedBlocking>) {
+    match flavors::DynBoundedBlocking::with_config(capacity) {
+        Ok(pair) => pair,
+        Err(err) => panic!("may_channel::bounded({capacity}): {err}"),
+    }
+}
+
+/// A zero-capacity MPMC channel ([`flavors::RendezvousMpmc`]).
+pub fn rendezvous<T: Send>() -> (Sender<T, flavors::RendezvousMpmc>, Receiver<T, flavors::RendezvousMpmc>) {
+    flavors::RendezvousMpmc::new()
+}

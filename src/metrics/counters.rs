@@ -1,0 +1,154 @@
+use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
+
+use super::{MetricsSink, Report, Side};
+use crate::sync::{AtomicU64, AtomicUsize, Ordering};
+
+/// Atomic counters, each on its own cache line so that senders and receivers
+/// do not contend on one line.
+///
+/// Every counter uses `Relaxed` ordering: each is a statistic read on its
+/// own, nothing else is published through it, and a snapshot taken while the
+/// channel is busy is a best-effort picture anyway. The current length is
+/// derived as `sent - received - evicted` (saturating at zero, since a
+/// receiver may count a message before its sender does).
+#[derive(Default)]
+pub struct Counters {
+    sent: CachePadded<AtomicU64>,
+    received: CachePadded<AtomicU64>,
+    discarded: CachePadded<AtomicU64>,
+    evicted: CachePadded<AtomicU64>,
+    peak_len: CachePadded<AtomicU64>,
+    blocked_ns: CachePadded<AtomicU64>,
+    blocked_senders: CachePadded<AtomicUsize>,
+    blocked_receivers: CachePadded<AtomicUsize>,
+    /// Values of the cumulative counters at the last `reset`, subtracted in
+    /// snapshots (the raw counters are never rewound, so the derived length
+    /// stays right across a reset).
+    base: CachePadded<Baseline>,
+}
+
+#[derive(Default)]
+struct Baseline {
+    sent: AtomicU64,
+    received: AtomicU64,
+    dropped: AtomicU64,
+    blocked_ns: AtomicU64,
+}
+
+/// The figures of a [`Counters`] sink at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CountersSnapshot {
+    /// Messages stored in the channel.
+    pub sent: u64,
+    /// Messages taken by receivers.
+    pub received: u64,
+    /// Messages the channel dropped: incoming ones refused by `DropNewest`,
+    /// queued ones evicted by `DropOldest`, and those still queued when the
+    /// last receiver went.
+    pub dropped: u64,
+    /// Messages queued now.
+    pub len: u64,
+    /// The most messages queued at once since creation or the last reset.
+    pub peak_len: u64,
+    /// Time spent parked by senders and receivers together.
+    pub blocked_time: Duration,
+    /// Senders parked now.
+    pub blocked_senders: usize,
+    /// Receivers parked now.
+    pub blocked_receivers: usize,
+}
+
+impl Counters {
+    fn current_len(&self) -> u64 {
+        let gone = self.received.load(Ordering::Relaxed) + self.evicted.load(Ordering::Relaxed);
+        self.sent.load(Ordering::Relaxed).saturating_sub(gone)
+    }
+
+    fn dropped_raw(&self) -> u64 {
+        self.discarded.load(Ordering::Relaxed) + self.evicted.load(Ordering::Relaxed)
+    }
+
+    fn gauge(&self, side: Side) -> &AtomicUsize {
+        match side {
+            Side::Send => &self.blocked_senders,
+            Side::Recv => &self.blocked_receivers,
+        }
+    }
+}
+
+impl MetricsSink for Counters {
+    type Stamp = ();
+    type BlockStamp = Instant;
+
+    #[inline]
+    fn stamp(&self) {}
+
+    #[inline]
+    fn on_send(&self) {
+        let sent = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let gone = self.received.load(Ordering::Relaxed) + self.evicted.load(Ordering::Relaxed);
+        let len = sent.saturating_sub(gone);
+        if len > self.peak_len.load(Ordering::Relaxed) {
+            self.peak_len.fetch_max(len, Ordering::Relaxed);
+        }
+    }
+
+    #[inline]
+    fn on_recv(&self, _: ()) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    fn on_discard(&self) {
+        self.discarded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    fn on_evict(&self, _: ()) {
+        self.evicted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    #[inline]
+    fn on_block(&self, side: Side) -> Instant {
+        self.gauge(side).fetch_add(1, Ordering::Relaxed);
+        Instant::now()
+    }
+
+    #[inline]
+    fn on_unblock(&self, side: Side, since: Instant) {
+        let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.blocked_ns.fetch_add(ns, Ordering::Relaxed);
+        self.gauge(side).fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Report for Counters {
+    type Snapshot = CountersSnapshot;
+
+    fn snapshot(&self) -> CountersSnapshot {
+        let since = |raw: u64, base: &AtomicU64| raw.saturating_sub(base.load(Ordering::Relaxed));
+        CountersSnapshot {
+            sent: since(self.sent.load(Ordering::Relaxed), &self.base.sent),
+            received: since(self.received.load(Ordering::Relaxed), &self.base.received),
+            dropped: since(self.dropped_raw(), &self.base.dropped),
+            len: self.current_len(),
+            peak_len: self.peak_len.load(Ordering::Relaxed),
+            blocked_time: Duration::from_nanos(since(
+                self.blocked_ns.load(Ordering::Relaxed),
+                &self.base.blocked_ns,
+            )),
+            blocked_senders: self.blocked_senders.load(Ordering::Relaxed),
+            blocked_receivers: self.blocked_receivers.load(Ordering::Relaxed),
+        }
+    }
+
+    fn reset(&self) {
+        self.base.sent.store(self.sent.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.base.received.store(self.received.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.base.dropped.store(self.dropped_raw(), Ordering::Relaxed);
+        self.base.blocked_ns.store(self.blocked_ns.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.peak_len.store(self.current_len(), Ordering::Relaxed);
+    }
+}

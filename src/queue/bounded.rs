@@ -1,0 +1,96 @@
+use crossbeam_queue::ArrayQueue;
+
+use super::{BoundedKind, QueueStrategy, RawQueue};
+use crate::error::BuildError;
+
+/// A bounded FIFO queue whose capacity `N` is fixed at compile time: a
+/// lock-free ring of `N` slots (`crossbeam_queue::ArrayQueue`), allocated
+/// once when the channel is built.
+///
+/// `Bounded<0>` does not compile; a channel that holds nothing is a
+/// [`Rendezvous`](super::Rendezvous) channel. The check fires when the
+/// queue is created, so it is seen by every build that uses the type.
+///
+/// ```compile_fail
+/// use may_channel::{Channel, queue::Bounded};
+/// let (tx, rx) = Channel::<Bounded<0>>::new::<u32>();
+/// ```
+pub struct Bounded<const N: usize>;
+
+/// A bounded FIFO queue whose capacity is chosen at run time (by the
+/// builder's `.capacity(n)` or [`Channel::with_config`](crate::Channel::with_config)).
+/// Same ring as [`Bounded`]; a capacity of 0 is refused with
+/// [`BuildError::ZeroCapacity`].
+pub struct DynBounded;
+
+/// The queue [`Bounded`] and [`DynBounded`] build.
+pub struct BoundedQueue<T>(ArrayQueue<T>);
+
+impl<const N: usize> Bounded<N> {
+    const NONZERO: () = assert!(N > 0, "Bounded<0> holds nothing: use the Rendezvous queue for a zero-capacity channel");
+}
+
+impl<const N: usize> QueueStrategy for Bounded<N> {
+    type Kind = BoundedKind;
+    type Config = ();
+    type Queue<T: Send> = BoundedQueue<T>;
+
+    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+        let () = Self::NONZERO;
+        BoundedQueue(ArrayQueue::new(N))
+    }
+}
+
+impl QueueStrategy for DynBounded {
+    type Kind = BoundedKind;
+    /// The capacity.
+    type Config = usize;
+    type Queue<T: Send> = BoundedQueue<T>;
+
+    fn validate(capacity: &usize) -> Result<(), BuildError> {
+        // ArrayQueue keeps a lap counter above the index bits, so the index
+        // must leave room for it; isize::MAX / 2 is far beyond any memory.
+        let max = (isize::MAX as usize) / 2;
+        match *capacity {
+            0 => Err(BuildError::ZeroCapacity),
+            n if n > max => Err(BuildError::CapacityTooLarge { requested: n, max }),
+            _ => Ok(()),
+        }
+    }
+
+    fn new_queue<T: Send>(capacity: &usize) -> Self::Queue<T> {
+        BoundedQueue(ArrayQueue::new(*capacity))
+    }
+}
+
+impl<T: Send> RawQueue<T> for BoundedQueue<T> {
+    #[inline]
+    fn push(&self, item: T, _home: usize) -> Result<(), T> {
+        self.0.push(item)
+    }
+
+    #[inline]
+    fn pop(&self, _home: usize) -> Option<T> {
+        self.0.pop()
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    #[inline]
+    fn capacity(&self) -> Option<usize> {
+        Some(self.0.capacity())
+    }
+
+    #[inline]
+    fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {
+        Ok(self.0.force_push(item))
+    }
+}

@@ -1,0 +1,228 @@
+//! The storage axis: where queued messages live.
+//!
+//! A [`QueueStrategy`] is a zero-sized *family* of queues: its generic
+//! associated type [`QueueStrategy::Queue`] is the concrete queue for a given
+//! item type. The channel core stores an envelope (the message plus whatever
+//! stamp the metrics sink keeps beside it) in that queue.
+//!
+//! Shipped strategies:
+//!
+//! | strategy | kind | storage |
+//! |---|---|---|
+//! | [`Unbounded`] | [`UnboundedKind`] | segmented lock-free list (`crossbeam_queue::SegQueue`) |
+//! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (`crossbeam_queue::ArrayQueue`) |
+//! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
+//! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
+//!
+//! # Implementing your own queue
+//!
+//! A queue must be safe to use from many threads at once (`Sync`), must not
+//! block (the channel core does all waiting), and must hand back an item it
+//! refuses. Here is a bounded queue built on a mutex-protected `VecDeque`,
+//! which is slower than [`Bounded`] but shows the whole contract:
+//!
+//! ```
+//! use std::collections::VecDeque;
+//! use std::sync::Mutex;
+//! use may_channel::queue::{BoundedKind, QueueStrategy, RawQueue};
+//! use may_channel::{BuildError, Channel};
+//!
+//! /// A bounded queue of 64 slots behind a lock.
+//! struct LockedDeque;
+//!
+//! struct LockedDequeQueue<T>(Mutex<VecDeque<T>>);
+//!
+//! impl<T: Send> RawQueue<T> for LockedDequeQueue<T> {
+//!     fn push(&self, item: T, _home: usize) -> Result<(), T> {
+//!         let mut q = self.0.lock().unwrap();
+//!         if q.len() == 64 { return Err(item) }
+//!         q.push_back(item);
+//!         Ok(())
+//!     }
+//!     fn pop(&self, _home: usize) -> Option<T> {
+//!         self.0.lock().unwrap().pop_front()
+//!     }
+//!     fn len(&self) -> usize {
+//!         self.0.lock().unwrap().len()
+//!     }
+//!     fn capacity(&self) -> Option<usize> {
+//!         Some(64)
+//!     }
+//! }
+//!
+//! impl QueueStrategy for LockedDeque {
+//!     type Kind = BoundedKind;
+//!     type Config = ();
+//!     type Queue<T: Send> = LockedDequeQueue<T>;
+//!     fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+//!         LockedDequeQueue(Mutex::new(VecDeque::with_capacity(64)))
+//!     }
+//! }
+//!
+//! type Locked = Channel<LockedDeque>;
+//! let (tx, rx) = Locked::new();
+//! tx.send("hello").unwrap();
+//! assert_eq!(rx.recv(), Ok("hello"));
+//! ```
+//!
+//! A complete example with a custom strategy on every axis is in
+//! `examples/custom_strategies.rs`.
+
+mod bounded;
+mod rendezvous;
+mod unbounded;
+
+pub use bounded::{Bounded, BoundedQueue, DynBounded};
+pub use rendezvous::{Rendezvous, RendezvousQueue};
+pub use unbounded::{Unbounded, UnboundedQueue};
+
+use crate::backpressure::Backpressure;
+use crate::error::BuildError;
+
+/// A family of queues, one per item type. See the [module docs](self).
+pub trait QueueStrategy: Send + Sync + 'static {
+    /// What kind of storage this is. The kind decides which backpressure
+    /// policies make sense (an unbounded queue is never full, a rendezvous
+    /// queue holds nothing to evict) and which one the builder picks by
+    /// default.
+    type Kind: QueueKind;
+
+    /// Runtime settings the queue needs (a capacity, say); `()` when none.
+    type Config: Clone + Send + Sync + 'static;
+
+    /// The queue for items of type `T`.
+    type Queue<T: Send>: RawQueue<T>;
+
+    /// Whether a push is only complete once a receiver takes the item
+    /// ([`Rendezvous`]). When `true`, the channel core waits after a
+    /// successful [`RawQueue::push_handoff`] until [`RawQueue::is_taken`]
+    /// says so, and takes the item back with [`RawQueue::retract`] when the
+    /// sender's deadline passes first.
+    const HANDOFF: bool = false;
+
+    /// Checks runtime settings before a channel is built.
+    fn validate(config: &Self::Config) -> Result<(), BuildError> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// Creates an empty queue. Called once per channel, after
+    /// [`validate`](Self::validate) accepted `config`.
+    fn new_queue<T: Send>(config: &Self::Config) -> Self::Queue<T>;
+}
+
+/// One queue instance, shared by every handle of a channel.
+///
+/// # Contract
+/// - Every method is called concurrently from many threads and coroutines,
+///   and none may block or park: the channel core owns all waiting.
+/// - `push` must hand back an item it does not store; `pop` returns items
+///   in the order the queue promises (FIFO for the shipped queues).
+/// - A successful `push` must *happen before* the `pop` that returns the
+///   item (release/acquire on the slot, as every lock-free queue does); the
+///   core adds the `SeqCst` fences its wake-up protocol needs, so a queue
+///   need not use `SeqCst` itself.
+/// - `home` is the caller's shard as the channel's
+///   [`Placement`](crate::placement::Placement) computes it (always 0 for
+///   [`Anywhere`](crate::placement::Anywhere)); queues that do not shard
+///   ignore it.
+pub trait RawQueue<T>: Send + Sync {
+    /// Stores `item`, or hands it back when the queue is full.
+    fn push(&self, item: T, home: usize) -> Result<(), T>;
+
+    /// Takes the oldest item, if any.
+    fn pop(&self, home: usize) -> Option<T>;
+
+    /// How many items are stored now (a snapshot under concurrency).
+    fn len(&self) -> usize;
+
+    /// Whether nothing is stored now.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most items the queue stores; `None` when unbounded.
+    fn capacity(&self) -> Option<usize>;
+
+    /// Stores `item`, evicting and returning the oldest item when the queue
+    /// is full. Used by the [`DropOldest`](crate::backpressure::DropOldest)
+    /// policy, which only bounded-kind queues accept.
+    ///
+    /// The default cannot evict: it behaves as `push` and hands `item` back
+    /// when full, and the channel then discards the *incoming* message (and
+    /// counts it as dropped). Bounded queues should override it with an
+    /// atomic evict-and-push.
+    fn push_evicting(&self, item: T, home: usize) -> Result<Option<T>, T> {
+        self.push(item, home).map(|()| None)
+    }
+
+    /// Handoff queues only ([`QueueStrategy::HANDOFF`]): stores `item` and
+    /// returns a ticket that [`is_taken`](Self::is_taken) and
+    /// [`retract`](Self::retract) recognise. Other queues never see this
+    /// called; the default pushes and returns ticket 0.
+    fn push_handoff(&self, item: T, home: usize) -> Result<u64, T> {
+        self.push(item, home).map(|()| 0)
+    }
+
+    /// Handoff queues only: whether the item pushed with `ticket` was popped.
+    fn is_taken(&self, ticket: u64) -> bool {
+        let _ = ticket;
+        true
+    }
+
+    /// Handoff queues only: takes back the item pushed with `ticket` if no
+    /// receiver has popped it yet.
+    fn retract(&self, ticket: u64) -> Option<T> {
+        let _ = ticket;
+        None
+    }
+
+    /// Removes everything still stored, for the channel to drop when its
+    /// last receiver goes. Handoff queues keep their item (its sender takes
+    /// it back), so they return nothing here.
+    fn drain_on_disconnect(&self) -> Vec<T> {
+        let mut items = Vec::new();
+        while let Some(item) = self.pop(0) {
+            items.push(item);
+        }
+        items
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The kinds of storage; a sealed set, since each kind fixes which
+/// backpressure policies apply. Your queue picks one as its
+/// [`QueueStrategy::Kind`].
+pub trait QueueKind: sealed::Sealed + Send + Sync + 'static {
+    /// The policy the builder uses when none is chosen.
+    type DefaultBackpressure: Backpressure;
+}
+
+/// A queue that is never full. Accepts only
+/// [`Unlimited`](crate::backpressure::Unlimited).
+pub enum UnboundedKind {}
+/// A queue that fills up. Accepts [`Block`](crate::backpressure::Block)
+/// (the default), [`Reject`](crate::backpressure::Reject),
+/// [`DropNewest`](crate::backpressure::DropNewest) and
+/// [`DropOldest`](crate::backpressure::DropOldest).
+pub enum BoundedKind {}
+/// A queue of capacity zero. Accepts [`Block`](crate::backpressure::Block)
+/// (the default) and [`Reject`](crate::backpressure::Reject).
+pub enum RendezvousKind {}
+
+impl sealed::Sealed for UnboundedKind {}
+impl sealed::Sealed for BoundedKind {}
+impl sealed::Sealed for RendezvousKind {}
+
+impl QueueKind for UnboundedKind {
+    type DefaultBackpressure = crate::backpressure::Unlimited;
+}
+impl QueueKind for BoundedKind {
+    type DefaultBackpressure = crate::backpressure::Block;
+}
+impl QueueKind for RendezvousKind {
+    type DefaultBackpressure = crate::backpressure::Block;
+}

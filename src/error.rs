@@ -198,7 +198,9 @@ impl<T> fmt::Display for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Full(_) => f.write_str("sending on a full channel"),
-            Self::Disconnected(_) => f.write_str("sending on a channel whose receivers are all gone"),
+            Self::Disconnected(_) => {
+                f.write_str("sending on a channel whose receivers are all gone")
+            }
         }
     }
 }
@@ -207,7 +209,9 @@ impl<T> fmt::Display for SendTimeoutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Timeout(_) => f.write_str("timed out waiting to send on a full channel"),
-            Self::Disconnected(_) => f.write_str("sending on a channel whose receivers are all gone"),
+            Self::Disconnected(_) => {
+                f.write_str("sending on a channel whose receivers are all gone")
+            }
         }
     }
 }
@@ -222,7 +226,9 @@ impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Empty => f.write_str("receiving on an empty channel"),
-            Self::Disconnected => f.write_str("receiving on an empty channel whose senders are all gone"),
+            Self::Disconnected => {
+                f.write_str("receiving on an empty channel whose senders are all gone")
+            }
         }
     }
 }
@@ -231,7 +237,9 @@ impl fmt::Display for RecvTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Timeout => f.write_str("timed out waiting to receive on an empty channel"),
-            Self::Disconnected => f.write_str("receiving on an empty channel whose senders are all gone"),
+            Self::Disconnected => {
+                f.write_str("receiving on an empty channel whose senders are all gone")
+            }
         }
     }
 }

@@ -28,7 +28,8 @@ pub type UnboundedMpmc = Channel<Unbounded, SpinThenPark, Unlimited, NoMetrics, 
 
 /// Bounded MPMC holding `N` messages; a full channel makes `send` wait.
 /// Backpressure keeps a fast producer from running away from its consumers.
-pub type BoundedBlocking<const N: usize> = Channel<Bounded<N>, SpinThenPark, Block, NoMetrics, Anywhere>;
+pub type BoundedBlocking<const N: usize> =
+    Channel<Bounded<N>, SpinThenPark, Block, NoMetrics, Anywhere>;
 
 /// Bounded MPMC whose capacity is chosen at run time
 /// (`Channel::with_config(capacity)` or the builder's `.capacity(n)`).
@@ -36,11 +37,13 @@ pub type DynBoundedBlocking = Channel<DynBounded, SpinThenPark, Block, NoMetrics
 
 /// Bounded MPMC that refuses when full: only `try_send`, which hands the
 /// message back. For callers that shed load themselves.
-pub type BoundedRejecting<const N: usize> = Channel<Bounded<N>, SpinThenPark, Reject, NoMetrics, Anywhere>;
+pub type BoundedRejecting<const N: usize> =
+    Channel<Bounded<N>, SpinThenPark, Reject, NoMetrics, Anywhere>;
 
 /// Keeps the newest `N` messages: a full channel evicts (and drops) the
 /// oldest. For telemetry and state updates where only recent values matter.
-pub type LatestN<const N: usize> = Channel<Bounded<N>, SpinThenPark, DropOldest, Counters, Anywhere>;
+pub type LatestN<const N: usize> =
+    Channel<Bounded<N>, SpinThenPark, DropOldest, Counters, Anywhere>;
 
 /// Keeps the first `N` messages: a full channel drops the incoming one.
 pub type FirstN<const N: usize> = Channel<Bounded<N>, SpinThenPark, DropNewest, Counters, Anywhere>;
@@ -51,7 +54,8 @@ pub type RendezvousMpmc = Channel<Rendezvous, SpinThenPark, Block, NoMetrics, An
 
 /// Bounded blocking MPMC with [`Counters`]: throughput, drops, queue length,
 /// time blocked. For the stages of a pipeline you want to watch.
-pub type InstrumentedBounded<const N: usize> = Channel<Bounded<N>, SpinThenPark, Block, Counters, Anywhere>;
+pub type InstrumentedBounded<const N: usize> =
+    Channel<Bounded<N>, SpinThenPark, Block, Counters, Anywhere>;
 
 /// Unbounded MPMC with [`Counters`].
 pub type InstrumentedUnbounded = Channel<Unbounded, SpinThenPark, Unlimited, Counters, Anywhere>;

@@ -89,10 +89,16 @@ pub mod wait;
 
 pub use builder::ChannelBuilder;
 pub use channel::{Channel, Envelope, Flavor, IntoIter, Iter, Receiver, Sender, TryIter};
-pub use error::{BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use error::{
+    BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
+    TrySendError,
+};
 
 /// An unbounded MPMC channel ([`flavors::UnboundedMpmc`]).
-pub fn unbounded<T: Send>() -> (Sender<T, flavors::UnboundedMpmc>, Receiver<T, flavors::UnboundedMpmc>) {
+pub fn unbounded<T: Send>() -> (
+    Sender<T, flavors::UnboundedMpmc>,
+    Receiver<T, flavors::UnboundedMpmc>,
+) {
     flavors::UnboundedMpmc::new()
 }
 
@@ -102,7 +108,12 @@ pub fn unbounded<T: Send>() -> (Sender<T, flavors::UnboundedMpmc>, Receiver<T, f
 /// # Panics
 /// If `capacity` is 0 (use [`rendezvous`]); [`Channel::with_config`] returns
 /// the error instead.
-pub fn bounded<T: Send>(capacity: usize) -> (Sender<T, flavors::DynBoundedBlocking>, Receiver<T, flavors::DynBoundedBlocking>) {
+pub fn bounded<T: Send>(
+    capacity: usize,
+) -> (
+    Sender<T, flavors::DynBoundedBlocking>,
+    Receiver<T, flavors::DynBoundedBlocking>,
+) {
     match flavors::DynBoundedBlocking::with_config(capacity) {
         Ok(pair) => pair,
         Err(err) => panic!("may_channel::bounded({capacity}): {err}"),
@@ -110,6 +121,9 @@ pub fn bounded<T: Send>(capacity: usize) -> (Sender<T, flavors::DynBoundedBlocki
 }
 
 /// A zero-capacity MPMC channel ([`flavors::RendezvousMpmc`]).
-pub fn rendezvous<T: Send>() -> (Sender<T, flavors::RendezvousMpmc>, Receiver<T, flavors::RendezvousMpmc>) {
+pub fn rendezvous<T: Send>() -> (
+    Sender<T, flavors::RendezvousMpmc>,
+    Receiver<T, flavors::RendezvousMpmc>,
+) {
     flavors::RendezvousMpmc::new()
 }

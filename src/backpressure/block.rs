@@ -1,4 +1,4 @@
-use super::{Backpressure, OnFull, Sealed, ValidFor, HasSend, HasSendTimeout};
+use super::{Backpressure, HasSend, HasSendTimeout, OnFull, Sealed, ValidFor};
 use crate::queue::{BoundedKind, RendezvousKind};
 
 /// Waits for room: on a full channel `send` waits (parking the coroutine or

@@ -1,4 +1,4 @@
-use super::{Backpressure, OnFull, Sealed, ValidFor, HasSend};
+use super::{Backpressure, HasSend, OnFull, Sealed, ValidFor};
 use crate::queue::BoundedKind;
 
 /// Drops the newest: on a full channel `send` drops the incoming message,

@@ -1,4 +1,4 @@
-use super::{Backpressure, OnFull, Sealed, ValidFor, HasSend, HasSendTimeout};
+use super::{Backpressure, HasSend, HasSendTimeout, OnFull, Sealed, ValidFor};
 use crate::queue::UnboundedKind;
 
 /// No limit: the only policy for an unbounded queue, which is never full;

@@ -142,7 +142,8 @@ pub trait PlacementUnset {}
 impl PlacementUnset for Unset {}
 
 type QueueOf<Q> = <Q as QueueSlot>::Strategy;
-type DefaultBackpressure<Q> = <<QueueOf<Q> as QueueStrategy>::Kind as QueueKind>::DefaultBackpressure;
+type DefaultBackpressure<Q> =
+    <<QueueOf<Q> as QueueStrategy>::Kind as QueueKind>::DefaultBackpressure;
 
 /// The flavour a builder in state `<Q, W, B, M, P>` builds.
 pub type Built<Q, W, B, M, P> = Channel<
@@ -162,7 +163,10 @@ pub struct ChannelBuilder<Q: QueueSlot = Unset, W = Unset, B = Unset, M = Unset,
 impl ChannelBuilder {
     /// A builder with every axis unset.
     pub fn new() -> Self {
-        ChannelBuilder { queue_config: (), axes: PhantomData }
+        ChannelBuilder {
+            queue_config: (),
+            axes: PhantomData,
+        }
     }
 }
 
@@ -172,94 +176,141 @@ impl Default for ChannelBuilder {
     }
 }
 
-impl<Q: QueueSlot + QueueUnset, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
+// The guards sit on each method (not on the impl) so that a wrong call is
+// reported through the guard trait's `on_unimplemented` message rather than
+// as "method not found".
+impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     /// Uses the queue strategy `X` with its runtime settings `config`.
-    pub fn queue_with<X: QueueStrategy>(self, config: X::Config) -> ChannelBuilder<Chosen<X>, W, B, M, P> {
-        ChannelBuilder { queue_config: config, axes: PhantomData }
+    pub fn queue_with<X: QueueStrategy>(
+        self,
+        config: X::Config,
+    ) -> ChannelBuilder<Chosen<X>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
+        ChannelBuilder {
+            queue_config: config,
+            axes: PhantomData,
+        }
     }
 
     /// Uses the queue strategy `X`, whose settings have a default (`()` for
     /// every shipped queue but [`DynBounded`]).
     pub fn queue<X: QueueStrategy>(self) -> ChannelBuilder<Chosen<X>, W, B, M, P>
     where
+        Q: QueueUnset,
         X::Config: Default,
     {
         self.queue_with::<X>(X::Config::default())
     }
 
     /// An unbounded queue ([`Unbounded`]), the default.
-    pub fn unbounded(self) -> ChannelBuilder<Chosen<Unbounded>, W, B, M, P> {
+    pub fn unbounded(self) -> ChannelBuilder<Chosen<Unbounded>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
         self.queue::<Unbounded>()
     }
 
     /// A bounded queue of compile-time capacity `N` ([`Bounded<N>`]).
-    pub fn bounded<const N: usize>(self) -> ChannelBuilder<Chosen<Bounded<N>>, W, B, M, P> {
+    pub fn bounded<const N: usize>(self) -> ChannelBuilder<Chosen<Bounded<N>>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
         self.queue::<Bounded<N>>()
     }
 
     /// A bounded queue of run-time capacity `capacity` ([`DynBounded`]);
     /// `build` refuses 0.
-    pub fn capacity(self, capacity: usize) -> ChannelBuilder<Chosen<DynBounded>, W, B, M, P> {
+    pub fn capacity(self, capacity: usize) -> ChannelBuilder<Chosen<DynBounded>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
         self.queue_with::<DynBounded>(capacity)
     }
 
     /// A zero-capacity queue ([`Rendezvous`]).
-    pub fn rendezvous(self) -> ChannelBuilder<Chosen<Rendezvous>, W, B, M, P> {
+    pub fn rendezvous(self) -> ChannelBuilder<Chosen<Rendezvous>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
         self.queue::<Rendezvous>()
     }
-}
 
-impl<Q: QueueSlot, W: WaitUnset, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     /// Uses the wait strategy `X`.
-    pub fn wait<X: WaitStrategy>(self) -> ChannelBuilder<Q, Chosen<X>, B, M, P> {
-        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    pub fn wait<X: WaitStrategy>(self) -> ChannelBuilder<Q, Chosen<X>, B, M, P>
+    where
+        W: WaitUnset,
+    {
+        ChannelBuilder {
+            queue_config: self.queue_config,
+            axes: PhantomData,
+        }
     }
-}
 
-impl<Q: QueueSlot, W, B: BackpressureUnset, M, P> ChannelBuilder<Q, W, B, M, P> {
     /// Uses the backpressure policy `X`; `build` checks that it suits the
     /// queue.
-    pub fn backpressure<X: Backpressure>(self) -> ChannelBuilder<Q, W, Chosen<X>, M, P> {
-        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    pub fn backpressure<X: Backpressure>(self) -> ChannelBuilder<Q, W, Chosen<X>, M, P>
+    where
+        B: BackpressureUnset,
+    {
+        ChannelBuilder {
+            queue_config: self.queue_config,
+            axes: PhantomData,
+        }
     }
-}
 
-impl<Q: QueueSlot, W, B, M: MetricsUnset, P> ChannelBuilder<Q, W, B, M, P> {
     /// Uses the metrics sink `X`.
-    pub fn metrics<X: MetricsSink>(self) -> ChannelBuilder<Q, W, B, Chosen<X>, P> {
-        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    pub fn metrics<X: MetricsSink>(self) -> ChannelBuilder<Q, W, B, Chosen<X>, P>
+    where
+        M: MetricsUnset,
+    {
+        ChannelBuilder {
+            queue_config: self.queue_config,
+            axes: PhantomData,
+        }
     }
 
     /// Uses the [`Counters`] sink.
-    pub fn enable_metrics(self) -> ChannelBuilder<Q, W, B, Chosen<Counters>, P> {
+    pub fn enable_metrics(self) -> ChannelBuilder<Q, W, B, Chosen<Counters>, P>
+    where
+        M: MetricsUnset,
+    {
         self.metrics::<Counters>()
     }
-}
 
-impl<Q: QueueSlot, W, B, M, P: PlacementUnset> ChannelBuilder<Q, W, B, M, P> {
     /// Uses the placement `X`.
-    pub fn placement<X: Placement>(self) -> ChannelBuilder<Q, W, B, M, Chosen<X>> {
-        ChannelBuilder { queue_config: self.queue_config, axes: PhantomData }
+    pub fn placement<X: Placement>(self) -> ChannelBuilder<Q, W, B, M, Chosen<X>>
+    where
+        P: PlacementUnset,
+    {
+        ChannelBuilder {
+            queue_config: self.queue_config,
+            axes: PhantomData,
+        }
     }
-}
 
-impl<Q, W, B, M, P> ChannelBuilder<Q, W, B, M, P>
-where
-    Q: QueueSlot,
-    W: Resolve<SpinThenPark>,
-    W::Out: WaitStrategy,
-    B: Resolve<DefaultBackpressure<Q>>,
-    B::Out: ValidFor<<QueueOf<Q> as QueueStrategy>::Kind>,
-    M: Resolve<NoMetrics>,
-    M::Out: MetricsSink,
-    P: Resolve<Anywhere>,
-    P::Out: Placement,
-{
     /// Checks the runtime settings and creates the channel.
     #[allow(clippy::type_complexity)]
     pub fn build<T: Send>(
         self,
-    ) -> Result<(Sender<T, Built<Q, W, B, M, P>>, Receiver<T, Built<Q, W, B, M, P>>), BuildError> {
+    ) -> Result<
+        (
+            Sender<T, Built<Q, W, B, M, P>>,
+            Receiver<T, Built<Q, W, B, M, P>>,
+        ),
+        BuildError,
+    >
+    where
+        W: Resolve<SpinThenPark>,
+        W::Out: WaitStrategy,
+        B: Resolve<DefaultBackpressure<Q>>,
+        B::Out: ValidFor<<QueueOf<Q> as QueueStrategy>::Kind>,
+        M: Resolve<NoMetrics>,
+        M::Out: MetricsSink,
+        P: Resolve<Anywhere>,
+        P::Out: Placement,
+    {
         Built::<Q, W, B, M, P>::with_config(self.queue_config)
     }
 }

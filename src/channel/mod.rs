@@ -101,19 +101,22 @@ where
     type Placement = P;
 }
 
+// The bounds sit on each constructor (not on the impl) so that an invalid
+// combination is reported with the failing bound's `on_unimplemented`
+// message rather than as "function not found".
 impl<Q, W, B, M, P> Channel<Q, W, B, M, P>
 where
     Q: QueueStrategy,
-    W: WaitStrategy,
-    B: ValidFor<Q::Kind>,
-    M: MetricsSink,
-    P: Placement,
 {
     /// Creates a channel of this flavour, for a queue that needs no runtime
     /// settings.
     pub fn new<T: Send>() -> (Sender<T, Self>, Receiver<T, Self>)
     where
         Q: QueueStrategy<Config = ()>,
+        W: WaitStrategy,
+        B: ValidFor<Q::Kind>,
+        M: MetricsSink,
+        P: Placement,
     {
         Self::from_parts(Q::new_queue(&()), W::default(), M::default(), P::default())
     }
@@ -130,9 +133,22 @@ where
     /// # drop(rx);
     /// assert_eq!(Channel::<DynBounded>::with_config::<u32>(0).unwrap_err(), BuildError::ZeroCapacity);
     /// ```
-    pub fn with_config<T: Send>(config: Q::Config) -> Result<(Sender<T, Self>, Receiver<T, Self>), BuildError> {
+    pub fn with_config<T: Send>(
+        config: Q::Config,
+    ) -> Result<(Sender<T, Self>, Receiver<T, Self>), BuildError>
+    where
+        W: WaitStrategy,
+        B: ValidFor<Q::Kind>,
+        M: MetricsSink,
+        P: Placement,
+    {
         Q::validate(&config)?;
-        Ok(Self::from_parts(Q::new_queue(&config), W::default(), M::default(), P::default()))
+        Ok(Self::from_parts(
+            Q::new_queue(&config),
+            W::default(),
+            M::default(),
+            P::default(),
+        ))
     }
 
     /// Creates a channel from strategy values the caller built (a wait
@@ -143,7 +159,13 @@ where
         wait: W,
         metrics: M,
         placement: P,
-    ) -> (Sender<T, Self>, Receiver<T, Self>) {
+    ) -> (Sender<T, Self>, Receiver<T, Self>)
+    where
+        W: WaitStrategy,
+        B: ValidFor<Q::Kind>,
+        M: MetricsSink,
+        P: Placement,
+    {
         let shared = Arc::new(Shared::new(queue, wait, metrics, placement));
         (Sender::new(Arc::clone(&shared)), Receiver::new(shared))
     }

@@ -58,12 +58,18 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
     /// [`recv_batch`](Self::recv_batch) into a vector you reuse; appends, and
     /// returns how many messages it appended.
     pub fn recv_batch_into(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
-        self.shared.recv_batch_until(buf, max, None).map_err(|_| RecvError)
+        self.shared
+            .recv_batch_until(buf, max, None)
+            .map_err(|_| RecvError)
     }
 
     /// [`recv_batch`](Self::recv_batch) that waits at most `timeout` for the
     /// first message.
-    pub fn recv_batch_timeout(&self, max: usize, timeout: Duration) -> Result<Vec<T>, RecvTimeoutError> {
+    pub fn recv_batch_timeout(
+        &self,
+        max: usize,
+        timeout: Duration,
+    ) -> Result<Vec<T>, RecvTimeoutError> {
         let mut buf = Vec::new();
         let deadline = Instant::now().checked_add(timeout);
         self.shared.recv_batch_until(&mut buf, max, deadline)?;
@@ -147,7 +153,9 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
 impl<T: Send, F: Flavor> Clone for Receiver<T, F> {
     fn clone(&self) -> Self {
         self.shared.add_receiver();
-        Self { shared: Arc::clone(&self.shared) }
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 

@@ -31,7 +31,9 @@ impl<T: Send, F: Flavor> Sender<T, F> {
     where
         F::Backpressure: HasSend,
     {
-        self.shared.send_until(msg, None).map_err(|err| SendError(err.into_inner()))
+        self.shared
+            .send_until(msg, None)
+            .map_err(|err| SendError(err.into_inner()))
     }
 
     /// Stores `msg` if that is possible right now, without waiting and
@@ -157,7 +159,9 @@ where
 impl<T: Send, F: Flavor> Clone for Sender<T, F> {
     fn clone(&self) -> Self {
         self.shared.add_sender();
-        Self { shared: Arc::clone(&self.shared) }
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 

@@ -53,7 +53,12 @@ enum Attempt<R> {
 }
 
 impl<T: Send, F: Flavor> Shared<T, F> {
-    pub(crate) fn new(queue: QueueOf<T, F>, wait: F::Wait, metrics: F::Metrics, placement: F::Placement) -> Self {
+    pub(crate) fn new(
+        queue: QueueOf<T, F>,
+        wait: F::Wait,
+        metrics: F::Metrics,
+        placement: F::Placement,
+    ) -> Self {
         Self {
             queue,
             receivers: CachePadded::new(WaitList::new()),
@@ -211,7 +216,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     // -------------------------------------------------------------- sending
 
     fn envelope(&self, msg: T) -> Envelope<T, Stamp<F>> {
-        Envelope { msg, stamp: self.metrics.stamp() }
+        Envelope {
+            msg,
+            stamp: self.metrics.stamp(),
+        }
     }
 
     /// One non-blocking attempt to store `envelope` (no policy applied);
@@ -249,7 +257,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// `send` and its timed forms: applies the backpressure policy, waiting
     /// for room (or a taker) until `deadline` under `Block`.
-    pub(crate) fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    pub(crate) fn send_until(
+        &self,
+        msg: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         if self.is_disconnected() {
             return Err(SendTimeoutError::Disconnected(msg));
         }
@@ -316,13 +328,19 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
     }
 
-    fn send_waiting(&self, envelope: Envelope<T, Stamp<F>>, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    fn send_waiting(
+        &self,
+        envelope: Envelope<T, Stamp<F>>,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         let mut pending = Some(envelope);
         let stored = self.block_on(&self.senders, Side::Send, deadline, || {
             if self.is_disconnected() {
                 return Attempt::Done((false, 0));
             }
-            let envelope = pending.take().expect("the envelope is put back after every failed offer");
+            let envelope = pending
+                .take()
+                .expect("the envelope is put back after every failed offer");
             match self.offer(envelope) {
                 Ok(ticket) => Attempt::Done((true, ticket)),
                 Err(envelope) => {
@@ -332,8 +350,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             }
         });
         match stored {
-            None => Err(SendTimeoutError::Timeout(pending.take().expect("not stored").msg)),
-            Some((false, _)) => Err(SendTimeoutError::Disconnected(pending.take().expect("not stored").msg)),
+            None => Err(SendTimeoutError::Timeout(
+                pending.take().expect("not stored").msg,
+            )),
+            Some((false, _)) => Err(SendTimeoutError::Disconnected(
+                pending.take().expect("not stored").msg,
+            )),
             Some((true, ticket)) => {
                 self.message_stored(1);
                 if F::Queue::HANDOFF {
@@ -349,7 +371,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// Hand-over queues: after storing the message with `ticket`, waits for a
     /// receiver to take it; takes it back when the deadline passes first or
     /// the receivers go.
-    fn await_taken(&self, ticket: u64, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    fn await_taken(
+        &self,
+        ticket: u64,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         // If a cancel unwinds us out of the wait, the message stays in the
         // channel for the next receiver, so it counts as sent.
         let count_on_unwind = CountSendOnDrop(&self.metrics);
@@ -450,7 +476,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// `recv` and its timed forms.
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let _ready = ReadyGuard::<T, F>::enter(self);
-        match self.block_on(&self.receivers, Side::Recv, deadline, || self.take_or_disconnected()) {
+        match self.block_on(&self.receivers, Side::Recv, deadline, || {
+            self.take_or_disconnected()
+        }) {
             Some(Ok(msg)) => Ok(msg),
             Some(Err(())) => Err(RecvTimeoutError::Disconnected),
             None => Err(RecvTimeoutError::Timeout),
@@ -459,7 +487,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// The batch receives: waits (until `deadline`) for one message, then
     /// takes up to `max - 1` more that are ready, waking senders once.
-    pub(crate) fn recv_batch_until(&self, buf: &mut Vec<T>, max: usize, deadline: Option<Instant>) -> Result<usize, RecvTimeoutError> {
+    pub(crate) fn recv_batch_until(
+        &self,
+        buf: &mut Vec<T>,
+        max: usize,
+        deadline: Option<Instant>,
+    ) -> Result<usize, RecvTimeoutError> {
         if max == 0 {
             return Ok(0);
         }
@@ -499,7 +532,11 @@ struct BlockedGuard<'a, M: MetricsSink> {
 
 impl<'a, M: MetricsSink> BlockedGuard<'a, M> {
     fn new(metrics: &'a M, side: Side) -> Self {
-        Self { metrics, side, stamp: Some(metrics.on_block(side)) }
+        Self {
+            metrics,
+            side,
+            stamp: Some(metrics.on_block(side)),
+        }
     }
 }
 

@@ -46,7 +46,10 @@ impl Waiter {
             Context::Thread => Unparker::Thread(std::thread::current()),
             Context::Coroutine => Unparker::Coroutine(may::coroutine::current()),
         };
-        Self { notified: AtomicBool::new(false), unparker }
+        Self {
+            notified: AtomicBool::new(false),
+            unparker,
+        }
     }
 
     /// Parks until notified or until `deadline` passes. Spurious wake-ups of
@@ -100,7 +103,10 @@ unsafe impl Sync for WaitList {}
 
 impl WaitList {
     pub(crate) fn new() -> Self {
-        Self { waiting: AtomicUsize::new(0), entries: Mutex::new(VecDeque::new()) }
+        Self {
+            waiting: AtomicUsize::new(0),
+            entries: Mutex::new(VecDeque::new()),
+        }
     }
 
     /// Links `waiter`, then issues the waiter-side fence of invariant 4. The
@@ -146,7 +152,9 @@ impl WaitList {
     fn wake(&self, n: usize) {
         let mut entries = lock(&self.entries);
         for _ in 0..n {
-            let Some(waiter) = entries.pop_front() else { break };
+            let Some(waiter) = entries.pop_front() else {
+                break;
+            };
             // SAFETY: the waiter was linked until this moment and its owner
             // cannot leave its frame without taking the lock we hold
             // (invariant 3), so the pointer is valid.

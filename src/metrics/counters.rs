@@ -145,10 +145,18 @@ impl Report for Counters {
     }
 
     fn reset(&self) {
-        self.base.sent.store(self.sent.load(Ordering::Relaxed), Ordering::Relaxed);
-        self.base.received.store(self.received.load(Ordering::Relaxed), Ordering::Relaxed);
-        self.base.dropped.store(self.dropped_raw(), Ordering::Relaxed);
-        self.base.blocked_ns.store(self.blocked_ns.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.base
+            .sent
+            .store(self.sent.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.base
+            .received
+            .store(self.received.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.base
+            .dropped
+            .store(self.dropped_raw(), Ordering::Relaxed);
+        self.base
+            .blocked_ns
+            .store(self.blocked_ns.load(Ordering::Relaxed), Ordering::Relaxed);
         self.peak_len.store(self.current_len(), Ordering::Relaxed);
     }
 }

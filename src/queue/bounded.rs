@@ -27,7 +27,10 @@ pub struct DynBounded;
 pub struct BoundedQueue<T>(ArrayQueue<T>);
 
 impl<const N: usize> Bounded<N> {
-    const NONZERO: () = assert!(N > 0, "Bounded<0> holds nothing: use the Rendezvous queue for a zero-capacity channel");
+    const NONZERO: () = assert!(
+        N > 0,
+        "Bounded<0> holds nothing: use the Rendezvous queue for a zero-capacity channel"
+    );
 }
 
 impl<const N: usize> QueueStrategy for Bounded<N> {

@@ -43,7 +43,11 @@ impl QueueStrategy for Rendezvous {
 
     fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
         RendezvousQueue {
-            slot: Mutex::new(Slot { item: None, pushed: 0, taken: 0 }),
+            slot: Mutex::new(Slot {
+                item: None,
+                pushed: 0,
+                taken: 0,
+            }),
             taken: AtomicU64::new(0),
         }
     }

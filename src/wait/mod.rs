@@ -77,7 +77,11 @@ impl Context {
     /// The context of the caller.
     #[inline]
     pub fn current() -> Self {
-        if may::coroutine::is_coroutine() { Self::Coroutine } else { Self::Thread }
+        if may::coroutine::is_coroutine() {
+            Self::Coroutine
+        } else {
+            Self::Thread
+        }
     }
 
     /// Gives up the processor once: `may::coroutine::yield_now` in a

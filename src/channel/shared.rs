@@ -311,12 +311,15 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     fn push_evicting(&self, envelope: Envelope<T, Stamp<F>>) -> Option<T> {
         match self.queue.push_evicting(envelope, self.placement.home()) {
             Ok(evicted) => {
-                self.metrics.on_send();
-                self.message_stored(1);
-                evicted.map(|old| {
+                // The eviction is reported first, so that a sink deriving the
+                // queue length never sees capacity + 1.
+                let evicted = evicted.map(|old| {
                     self.metrics.on_evict(old.stamp);
                     old.msg
-                })
+                });
+                self.metrics.on_send();
+                self.message_stored(1);
+                evicted
             }
             // The queue cannot evict (see `RawQueue::push_evicting`): the
             // incoming message is the one dropped.

@@ -24,7 +24,7 @@
 
 use std::collections::VecDeque;
 use std::ptr::NonNull;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, fence, lock};
 use crate::wait::Context;
@@ -71,7 +71,7 @@ impl Waiter {
                     }
                     match context {
                         Context::Thread => std::thread::park_timeout(deadline - now),
-                        Context::Coroutine => may::coroutine::park_timeout(deadline - now),
+                        Context::Coroutine => may::coroutine::park_timeout(coroutine_timeout(deadline - now)),
                     }
                 }
             }
@@ -84,6 +84,15 @@ impl Waiter {
             Unparker::Coroutine(co) => co.unpark(),
         }
     }
+}
+
+/// may keeps a coroutine's park timeout in whole milliseconds and reads 0 as
+/// "no timeout", so a remainder under a millisecond would park the coroutine
+/// for ever. Round up to whole milliseconds instead: the coroutine wakes at or
+/// just after its deadline, and the caller's loop re-checks the time.
+fn coroutine_timeout(remaining: Duration) -> Duration {
+    let whole_ms = remaining.as_nanos().div_ceil(1_000_000).max(1);
+    Duration::from_millis(u64::try_from(whole_ms).unwrap_or(u64::MAX))
 }
 
 /// The waiters blocked on one condition of one channel.
@@ -209,5 +218,19 @@ impl Drop for Registration<'_> {
             fence(Ordering::SeqCst);
             self.list.notify_one();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coroutine_timeouts_round_up_to_whole_milliseconds() {
+        assert_eq!(coroutine_timeout(Duration::from_micros(1)), Duration::from_millis(1));
+        assert_eq!(coroutine_timeout(Duration::from_micros(999)), Duration::from_millis(1));
+        assert_eq!(coroutine_timeout(Duration::from_millis(3)), Duration::from_millis(3));
+        assert_eq!(coroutine_timeout(Duration::from_micros(3001)), Duration::from_millis(4));
+        assert_eq!(coroutine_timeout(Duration::ZERO), Duration::from_millis(1));
     }
 }

@@ -88,17 +88,14 @@ mod sync;
 pub mod wait;
 
 pub use builder::ChannelBuilder;
-pub use channel::{Channel, Envelope, Flavor, IntoIter, Iter, Receiver, Sender, TryIter};
+pub use channel::{Channel, Envelope, Flavor, IntoIter, Iter, Pair, Receiver, Sender, TryIter};
 pub use error::{
     BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,
 };
 
 /// An unbounded MPMC channel ([`flavors::UnboundedMpmc`]).
-pub fn unbounded<T: Send>() -> (
-    Sender<T, flavors::UnboundedMpmc>,
-    Receiver<T, flavors::UnboundedMpmc>,
-) {
+pub fn unbounded<T: Send>() -> Pair<T, flavors::UnboundedMpmc> {
     flavors::UnboundedMpmc::new()
 }
 
@@ -108,12 +105,7 @@ pub fn unbounded<T: Send>() -> (
 /// # Panics
 /// If `capacity` is 0 (use [`rendezvous`]); [`Channel::with_config`] returns
 /// the error instead.
-pub fn bounded<T: Send>(
-    capacity: usize,
-) -> (
-    Sender<T, flavors::DynBoundedBlocking>,
-    Receiver<T, flavors::DynBoundedBlocking>,
-) {
+pub fn bounded<T: Send>(capacity: usize) -> Pair<T, flavors::DynBoundedBlocking> {
     match flavors::DynBoundedBlocking::with_config(capacity) {
         Ok(pair) => pair,
         Err(err) => panic!("may_channel::bounded({capacity}): {err}"),
@@ -121,9 +113,6 @@ pub fn bounded<T: Send>(
 }
 
 /// A zero-capacity MPMC channel ([`flavors::RendezvousMpmc`]).
-pub fn rendezvous<T: Send>() -> (
-    Sender<T, flavors::RendezvousMpmc>,
-    Receiver<T, flavors::RendezvousMpmc>,
-) {
+pub fn rendezvous<T: Send>() -> Pair<T, flavors::RendezvousMpmc> {
     flavors::RendezvousMpmc::new()
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{DropLog, Tracked, within, wait_until};
+use common::{DropLog, Tracked, wait_until, within};
 use may_channel::flavors::{BoundedRejecting, FirstN, InstrumentedBounded, LatestN};
 use may_channel::{Channel, SendError, TrySendError, backpressure::DropOldest, queue::DynBounded};
 
@@ -26,7 +26,10 @@ fn drop_newest_drops_the_incoming_message_and_counts_it() {
         tx.send(log.item(id)).unwrap();
     }
     // 2, 3, 4 were dropped on arrival, each exactly once.
-    assert_eq!((log.drops_of(2), log.drops_of(3), log.drops_of(4)), (1, 1, 1));
+    assert_eq!(
+        (log.drops_of(2), log.drops_of(3), log.drops_of(4)),
+        (1, 1, 1)
+    );
     let metrics = tx.metrics();
     assert_eq!((metrics.sent, metrics.dropped, metrics.len), (2, 3, 2));
     assert_eq!(rx.try_iter().map(|m| m.id).collect::<Vec<_>>(), [0, 1]);
@@ -56,7 +59,10 @@ fn drop_oldest_keeps_the_newest_and_drops_each_evicted_message_once() {
         assert_eq!(log.drops_of(id), 1, "evicted message {id}");
     }
     let metrics = rx.metrics();
-    assert_eq!((metrics.sent, metrics.dropped, metrics.len, metrics.peak_len), (10, 7, 3, 3));
+    assert_eq!(
+        (metrics.sent, metrics.dropped, metrics.len, metrics.peak_len),
+        (10, 7, 3, 3)
+    );
     assert_eq!(rx.try_iter().map(|m| m.id).collect::<Vec<_>>(), [7, 8, 9]);
     log.assert_all_dropped_once();
 }
@@ -67,7 +73,11 @@ fn force_send_hands_the_evicted_message_back() {
     assert_eq!(tx.force_send(1), Ok(None));
     assert_eq!(tx.force_send(2), Ok(None));
     assert_eq!(tx.force_send(3), Ok(Some(1)));
-    assert_eq!(tx.metrics().dropped, 1, "an eviction is counted even when handed back");
+    assert_eq!(
+        tx.metrics().dropped,
+        1,
+        "an eviction is counted even when handed back"
+    );
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [2, 3]);
     drop(rx);
     assert_eq!(tx.force_send(4), Err(SendError(4)));
@@ -92,7 +102,9 @@ fn block_waits_for_room_in_threads_and_coroutines() {
         let in_thread = std::thread::spawn(move || thread_tx.send(1));
         let co_tx = tx.clone();
         let in_coroutine = may::go!(move || co_tx.send(2));
-        wait_until(20, "both senders park", || tx.metrics().blocked_senders == 2);
+        wait_until(20, "both senders park", || {
+            tx.metrics().blocked_senders == 2
+        });
         let mut got = vec![rx.recv().unwrap(), rx.recv().unwrap(), rx.recv().unwrap()];
         in_thread.join().unwrap().unwrap();
         in_coroutine.join().unwrap().unwrap();

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{within, wait_until};
+use common::{wait_until, within};
 use may_channel::flavors::{BoundedBlocking, InstrumentedBounded, RendezvousMpmc, UnboundedMpmc};
 use may_channel::{RecvError, RecvTimeoutError};
 
@@ -34,10 +34,16 @@ fn recv_batch_takes_at_most_max() {
 
 #[test]
 fn recv_batch_timeout_times_out_on_an_empty_channel() {
-    let (tx, rx) = UnboundedMpmc::<>::new::<u8>();
-    assert_eq!(rx.recv_batch_timeout(8, Duration::from_millis(10)), Err(RecvTimeoutError::Timeout));
+    let (tx, rx) = UnboundedMpmc::new::<u8>();
+    assert_eq!(
+        rx.recv_batch_timeout(8, Duration::from_millis(10)),
+        Err(RecvTimeoutError::Timeout)
+    );
     tx.send(1).unwrap();
-    assert_eq!(rx.recv_batch_timeout(8, Duration::from_millis(10)), Ok(vec![1]));
+    assert_eq!(
+        rx.recv_batch_timeout(8, Duration::from_millis(10)),
+        Ok(vec![1])
+    );
 }
 
 #[test]
@@ -65,7 +71,9 @@ fn a_batch_receive_wakes_every_sender_it_made_room_for() {
                 std::thread::spawn(move || tx.send(i))
             })
             .collect();
-        wait_until(20, "all four senders park", || tx.metrics().blocked_senders == 4);
+        wait_until(20, "all four senders park", || {
+            tx.metrics().blocked_senders == 4
+        });
         assert_eq!(rx.recv_batch(4), Ok(vec![0, 1, 2, 3]));
         for sender in senders {
             sender.join().unwrap().unwrap();
@@ -86,9 +94,14 @@ fn send_batch_wakes_parked_receivers() {
                 may::go!(move || rx.recv())
             })
             .collect();
-        wait_until(20, "all receivers park", || tx.metrics().blocked_receivers == 3);
+        wait_until(20, "all receivers park", || {
+            tx.metrics().blocked_receivers == 3
+        });
         assert!(tx.send_batch([10, 11, 12]).is_empty());
-        let mut got: Vec<u32> = receivers.into_iter().map(|r| r.join().unwrap().unwrap()).collect();
+        let mut got: Vec<u32> = receivers
+            .into_iter()
+            .map(|r| r.join().unwrap().unwrap())
+            .collect();
         got.sort_unstable();
         assert_eq!(got, [10, 11, 12]);
     });

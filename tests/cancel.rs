@@ -3,11 +3,12 @@
 
 mod common;
 
-use common::{DropLog, Tracked, within, wait_until};
+use common::{DropLog, Tracked, wait_until, within};
 use may_channel::flavors::InstrumentedBounded;
 use may_channel::{Channel, metrics::Counters, queue::Bounded, queue::Rendezvous, wait::Park};
 
-type Watched<const N: usize> = Channel<Bounded<N>, Park, may_channel::backpressure::Block, Counters>;
+type Watched<const N: usize> =
+    Channel<Bounded<N>, Park, may_channel::backpressure::Block, Counters>;
 type WatchedRendezvous = Channel<Rendezvous, Park, may_channel::backpressure::Block, Counters>;
 
 /// Cancels a parked coroutine and waits for it to finish unwinding.
@@ -16,7 +17,10 @@ fn cancel<T>(handle: may::coroutine::JoinHandle<T>) {
     // registrations are released by drop guards during the unwind; the
     // coroutine owns nothing else that a forced unwind could leave broken.
     unsafe { handle.coroutine().cancel() };
-    assert!(handle.join().is_err(), "a cancelled coroutine ends with the cancel panic");
+    assert!(
+        handle.join().is_err(),
+        "a cancelled coroutine ends with the cancel panic"
+    );
 }
 
 #[test]
@@ -25,15 +29,23 @@ fn cancelled_receiver_leaves_no_waiter_and_the_next_message_reaches_a_live_one()
         let (tx, rx) = Watched::<4>::new::<u32>();
         let doomed_rx = rx.clone();
         let doomed = may::go!(move || doomed_rx.recv());
-        wait_until(20, "the coroutine parks", || tx.metrics().blocked_receivers == 1);
+        wait_until(20, "the coroutine parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
         cancel(doomed);
-        assert_eq!(tx.metrics().blocked_receivers, 0, "the block gauge is released on unwind");
+        assert_eq!(
+            tx.metrics().blocked_receivers,
+            0,
+            "the block gauge is released on unwind"
+        );
 
         // A live receiver parks behind where the cancelled one was; if the
         // cancelled waiter were still linked, this send's wake-up would be
         // spent on it.
         let live = std::thread::spawn(move || rx.recv());
-        wait_until(20, "the live receiver parks", || tx.metrics().blocked_receivers == 1);
+        wait_until(20, "the live receiver parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
         tx.send(42).unwrap();
         assert_eq!(live.join().unwrap(), Ok(42));
     });
@@ -70,11 +82,15 @@ fn cancelled_sender_blocked_behind_others_does_not_eat_a_wake_up() {
         tx.send(0).unwrap();
         let doomed_tx = tx.clone();
         let doomed = may::go!(move || doomed_tx.send(1));
-        wait_until(20, "the first sender parks", || tx.metrics().blocked_senders == 1);
+        wait_until(20, "the first sender parks", || {
+            tx.metrics().blocked_senders == 1
+        });
         cancel(doomed);
         let live_tx = tx.clone();
         let live = std::thread::spawn(move || live_tx.send(2));
-        wait_until(20, "the live sender parks", || tx.metrics().blocked_senders == 1);
+        wait_until(20, "the live sender parks", || {
+            tx.metrics().blocked_senders == 1
+        });
         assert_eq!(rx.recv(), Ok(0));
         assert_eq!(live.join().unwrap(), Ok(()));
         assert_eq!(rx.recv(), Ok(2));
@@ -89,10 +105,18 @@ fn cancelled_rendezvous_sender_leaves_its_message_in_the_channel() {
         let item = log.item(0);
         let sender_tx = tx.clone();
         let doomed = may::go!(move || sender_tx.send(item).is_ok());
-        wait_until(20, "the sender waits for a taker", || tx.metrics().blocked_senders == 1);
+        wait_until(20, "the sender waits for a taker", || {
+            tx.metrics().blocked_senders == 1
+        });
         cancel(doomed);
-        assert_eq!(log.total(), 0, "the offered message belongs to the channel now");
-        let got = rx.try_recv().expect("the next receiver takes the left message");
+        assert_eq!(
+            log.total(),
+            0,
+            "the offered message belongs to the channel now"
+        );
+        let got = rx
+            .try_recv()
+            .expect("the next receiver takes the left message");
         assert_eq!(got.id, 0);
         drop(got);
         log.assert_all_dropped_once();
@@ -109,7 +133,9 @@ fn cancelling_many_parked_coroutines_keeps_the_channel_consistent() {
                 may::go!(move || rx.recv())
             })
             .collect();
-        wait_until(20, "all receivers park", || tx.metrics().blocked_receivers == 16);
+        wait_until(20, "all receivers park", || {
+            tx.metrics().blocked_receivers == 16
+        });
         for handle in doomed {
             cancel(handle);
         }
@@ -117,6 +143,9 @@ fn cancelling_many_parked_coroutines_keeps_the_channel_consistent() {
         for i in 0..8 {
             tx.send(i).unwrap();
         }
-        assert_eq!(rx.try_iter().collect::<Vec<_>>(), (0..8).collect::<Vec<_>>());
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            (0..8).collect::<Vec<_>>()
+        );
     });
 }

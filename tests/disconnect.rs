@@ -4,9 +4,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DropLog, within, wait_until};
+use common::{DropLog, wait_until, within};
 use may_channel::flavors::{BoundedBlocking, InstrumentedBounded, RendezvousMpmc, UnboundedMpmc};
-use may_channel::{RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError};
+use may_channel::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
 
 #[test]
 fn receivers_drain_then_see_disconnected() {
@@ -22,7 +24,10 @@ fn receivers_drain_then_see_disconnected() {
     assert_eq!(rx.try_recv(), Ok(2));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     assert_eq!(rx.recv(), Err(RecvError));
-    assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Disconnected));
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(1)),
+        Err(RecvTimeoutError::Disconnected)
+    );
 }
 
 #[test]
@@ -35,7 +40,10 @@ fn sends_fail_and_hand_back_once_receivers_are_gone() {
     assert!(tx.is_disconnected());
     assert_eq!(tx.send(2), Err(SendError(2)));
     assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
-    assert_eq!(tx.send_timeout(4, Duration::from_millis(1)), Err(SendTimeoutError::Disconnected(4)));
+    assert_eq!(
+        tx.send_timeout(4, Duration::from_millis(1)),
+        Err(SendTimeoutError::Disconnected(4))
+    );
     assert_eq!(tx.send_batch([5, 6]), vec![5, 6]);
 }
 
@@ -50,7 +58,11 @@ fn queued_messages_are_dropped_exactly_once_when_the_last_receiver_goes() {
     assert_eq!(taken.id, 0);
     let rx2 = rx.clone();
     drop(rx);
-    assert_eq!(log.total(), 0, "a receiver is still alive: nothing may be dropped");
+    assert_eq!(
+        log.total(),
+        0,
+        "a receiver is still alive: nothing may be dropped"
+    );
     drop(rx2);
     // Dropped at once, while the sender still holds the channel.
     for id in 1..10 {
@@ -80,7 +92,9 @@ fn blocked_receiver_on_a_thread_wakes_when_the_last_sender_goes() {
     within(30, || {
         let (tx, rx) = InstrumentedBounded::<2>::new::<u8>();
         let waiter = std::thread::spawn(move || rx.recv());
-        wait_until(20, "the receiver parks", || tx.metrics().blocked_receivers == 1);
+        wait_until(20, "the receiver parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
         drop(tx);
         assert_eq!(waiter.join().unwrap(), Err(RecvError));
     });
@@ -91,7 +105,9 @@ fn blocked_receiver_in_a_coroutine_wakes_when_the_last_sender_goes() {
     within(30, || {
         let (tx, rx) = InstrumentedBounded::<2>::new::<u8>();
         let waiter = may::go!(move || rx.recv());
-        wait_until(20, "the receiver parks", || tx.metrics().blocked_receivers == 1);
+        wait_until(20, "the receiver parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
         drop(tx);
         assert_eq!(waiter.join().unwrap(), Err(RecvError));
     });
@@ -108,7 +124,9 @@ fn blocked_sender_gets_its_message_back_when_the_last_receiver_goes() {
             move || tx.send(2)
         });
         let in_coroutine = may::go!(move || tx.send(3));
-        wait_until(20, "both senders park", || probe.metrics().blocked_senders == 2);
+        wait_until(20, "both senders park", || {
+            probe.metrics().blocked_senders == 2
+        });
         drop(rx);
         assert_eq!(in_thread.join().unwrap(), Err(SendError(2)));
         assert_eq!(in_coroutine.join().unwrap(), Err(SendError(3)));

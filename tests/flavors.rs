@@ -67,16 +67,31 @@ fn the_builder_yields_the_alias_types() {
     let built = ChannelBuilder::new().capacity(8).build::<u32>().unwrap();
     same(&built, &DynBoundedBlocking::with_config::<u32>(8).unwrap());
 
-    let built = ChannelBuilder::new().bounded::<8>().backpressure::<DropOldest>().enable_metrics().build::<u32>().unwrap();
+    let built = ChannelBuilder::new()
+        .bounded::<8>()
+        .backpressure::<DropOldest>()
+        .enable_metrics()
+        .build::<u32>()
+        .unwrap();
     same(&built, &LatestN::<8>::new::<u32>());
 
-    let built = ChannelBuilder::new().backpressure::<DropNewest>().enable_metrics().bounded::<8>().build::<u32>().unwrap();
+    let built = ChannelBuilder::new()
+        .backpressure::<DropNewest>()
+        .enable_metrics()
+        .bounded::<8>()
+        .build::<u32>()
+        .unwrap();
     same(&built, &FirstN::<8>::new::<u32>());
 
     let built = ChannelBuilder::new().rendezvous().build::<u32>().unwrap();
     same(&built, &RendezvousMpmc::new::<u32>());
 
-    let built = ChannelBuilder::new().wait::<Spin>().bounded::<8>().backpressure::<Reject>().build::<u32>().unwrap();
+    let built = ChannelBuilder::new()
+        .wait::<Spin>()
+        .bounded::<8>()
+        .backpressure::<Reject>()
+        .build::<u32>()
+        .unwrap();
     same(&built, &SpinRing::<8>::new::<u32>());
 
     let built = ChannelBuilder::new()
@@ -89,18 +104,44 @@ fn the_builder_yields_the_alias_types() {
         .unwrap();
     same(&built, &InstrumentedUnbounded::new::<u32>());
 
-    let built = ChannelBuilder::new().queue_with::<DynBounded>(3).metrics::<NoMetrics>().build::<u32>().unwrap();
-    same(&built, &Channel::<DynBounded, SpinThenPark, Block>::with_config::<u32>(3).unwrap());
+    let built = ChannelBuilder::new()
+        .queue_with::<DynBounded>(3)
+        .metrics::<NoMetrics>()
+        .build::<u32>()
+        .unwrap();
+    same(
+        &built,
+        &Channel::<DynBounded, SpinThenPark, Block>::with_config::<u32>(3).unwrap(),
+    );
 
-    let built = ChannelBuilder::new().queue::<Rendezvous>().wait::<Park>().build::<u32>().unwrap();
-    same(&built, &Channel::<Rendezvous, Park, Block, NoMetrics, Anywhere>::new::<u32>());
+    let built = ChannelBuilder::new()
+        .queue::<Rendezvous>()
+        .wait::<Park>()
+        .build::<u32>()
+        .unwrap();
+    same(
+        &built,
+        &Channel::<Rendezvous, Park, Block, NoMetrics, Anywhere>::new::<u32>(),
+    );
 }
 
 #[test]
 fn runtime_settings_are_validated_at_build() {
-    assert_eq!(ChannelBuilder::new().capacity(0).build::<u8>().unwrap_err(), BuildError::ZeroCapacity);
-    let huge = ChannelBuilder::new().capacity(usize::MAX).build::<u8>().unwrap_err();
-    assert!(matches!(huge, BuildError::CapacityTooLarge { requested: usize::MAX, .. }));
+    assert_eq!(
+        ChannelBuilder::new().capacity(0).build::<u8>().unwrap_err(),
+        BuildError::ZeroCapacity
+    );
+    let huge = ChannelBuilder::new()
+        .capacity(usize::MAX)
+        .build::<u8>()
+        .unwrap_err();
+    assert!(matches!(
+        huge,
+        BuildError::CapacityTooLarge {
+            requested: usize::MAX,
+            ..
+        }
+    ));
     assert!(huge.to_string().contains("exceeds"));
     assert!(BuildError::ZeroCapacity.to_string().contains("rendezvous"));
 }

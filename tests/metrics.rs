@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{within, wait_until};
+use common::{wait_until, within};
 use may_channel::flavors::{InstrumentedBounded, InstrumentedUnbounded};
 use may_channel::metrics::{Counters, CountersSnapshot, NoMetrics, Report};
 use may_channel::{Channel, queue::Bounded, wait::SpinThenPark};
@@ -21,9 +21,19 @@ fn counters_track_sent_received_len_and_peak() {
     let snapshot = tx.metrics();
     assert_eq!(
         snapshot,
-        CountersSnapshot { sent: 10, received: 4, dropped: 0, len: 6, peak_len: 10, ..snapshot }
+        CountersSnapshot {
+            sent: 10,
+            received: 4,
+            dropped: 0,
+            len: 6,
+            peak_len: 10,
+            ..snapshot
+        }
     );
-    assert_eq!((snapshot.blocked_senders, snapshot.blocked_receivers), (0, 0));
+    assert_eq!(
+        (snapshot.blocked_senders, snapshot.blocked_receivers),
+        (0, 0)
+    );
 }
 
 #[test]
@@ -35,11 +45,23 @@ fn reset_zeroes_cumulative_figures_and_keeps_the_length() {
     rx.recv().unwrap();
     rx.reset_metrics();
     let after = rx.metrics();
-    assert_eq!((after.sent, after.received, after.dropped, after.len, after.peak_len), (0, 0, 0, 4, 4));
+    assert_eq!(
+        (
+            after.sent,
+            after.received,
+            after.dropped,
+            after.len,
+            after.peak_len
+        ),
+        (0, 0, 0, 4, 4)
+    );
     tx.send(9).unwrap();
     rx.recv().unwrap();
     let later = tx.metrics();
-    assert_eq!((later.sent, later.received, later.len, later.peak_len), (1, 1, 4, 5));
+    assert_eq!(
+        (later.sent, later.received, later.len, later.peak_len),
+        (1, 1, 4, 5)
+    );
 }
 
 #[test]
@@ -47,7 +69,9 @@ fn blocked_time_and_gauges_follow_parked_operations() {
     within(30, || {
         let (tx, rx) = InstrumentedBounded::<1>::new::<u8>();
         let receiver = may::go!(move || rx.recv());
-        wait_until(20, "the receiver parks", || tx.metrics().blocked_receivers == 1);
+        wait_until(20, "the receiver parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
         std::thread::sleep(Duration::from_millis(5));
         tx.send(1).unwrap();
         assert_eq!(receiver.join().unwrap(), Ok(1));
@@ -59,7 +83,8 @@ fn blocked_time_and_gauges_follow_parked_operations() {
 
 #[test]
 fn tuple_sinks_feed_both_members() {
-    type Twice = Channel<Bounded<4>, SpinThenPark, may_channel::backpressure::Block, (Counters, Counters)>;
+    type Twice =
+        Channel<Bounded<4>, SpinThenPark, may_channel::backpressure::Block, (Counters, Counters)>;
     let (tx, rx) = Twice::new();
     tx.send(1).unwrap();
     rx.recv().unwrap();

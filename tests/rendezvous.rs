@@ -4,9 +4,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{within, wait_until};
+use common::{wait_until, within};
 use may_channel::flavors::RendezvousMpmc;
-use may_channel::{Channel, TrySendError, backpressure::Reject, queue::Rendezvous, wait::SpinThenPark};
+use may_channel::{
+    Channel, TrySendError, backpressure::Reject, queue::Rendezvous, wait::SpinThenPark,
+};
 
 #[test]
 fn capacity_is_zero_and_try_send_needs_a_waiting_receiver() {
@@ -29,7 +31,10 @@ fn send_completes_only_when_a_receiver_takes_the_message() {
         wait_until(20, "the message is offered", || rx.len() == 1);
         // Offered but not taken: the send has not completed.
         std::thread::sleep(Duration::from_millis(20));
-        assert!(done_rx.try_recv().is_err(), "send returned before a receiver took the message");
+        assert!(
+            done_rx.try_recv().is_err(),
+            "send returned before a receiver took the message"
+        );
         assert_eq!(rx.recv(), Ok("hello"));
         sender.join().unwrap();
         assert!(done_rx.try_recv().is_ok());
@@ -99,9 +104,14 @@ fn many_senders_and_receivers_in_coroutines_exchange_everything_once() {
         for s in senders {
             s.join().unwrap();
         }
-        let mut all: Vec<usize> = receivers.into_iter().flat_map(|r| r.join().unwrap()).collect();
+        let mut all: Vec<usize> = receivers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect();
         all.sort_unstable();
-        let expected: Vec<usize> = (0..4).flat_map(|s| (0..250).map(move |i| s * 1000 + i)).collect();
+        let expected: Vec<usize> = (0..4)
+            .flat_map(|s| (0..250).map(move |i| s * 1000 + i))
+            .collect();
         assert_eq!(all, expected);
     });
 }

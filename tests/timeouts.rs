@@ -36,7 +36,10 @@ fn send_timeout_on_a_full_channel_hands_the_message_back() {
     let (tx, rx) = Channel::<Bounded<2>, Park>::new();
     tx.send("a").unwrap();
     tx.send("b").unwrap();
-    assert_eq!(tx.send_timeout("c", SHORT), Err(SendTimeoutError::Timeout("c")));
+    assert_eq!(
+        tx.send_timeout("c", SHORT),
+        Err(SendTimeoutError::Timeout("c"))
+    );
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["a", "b"]);
 }
 
@@ -44,7 +47,11 @@ fn send_timeout_on_a_full_channel_hands_the_message_back() {
 fn rendezvous_send_timeout_takes_the_message_back() {
     let (tx, rx) = RendezvousMpmc::new();
     assert_eq!(tx.send_timeout(7, SHORT), Err(SendTimeoutError::Timeout(7)));
-    assert_eq!(rx.len(), 0, "the timed-out message must not stay in the slot");
+    assert_eq!(
+        rx.len(),
+        0,
+        "the timed-out message must not stay in the slot"
+    );
     assert!(rx.try_recv().is_err());
 }
 

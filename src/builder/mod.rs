@@ -53,7 +53,7 @@
 use std::marker::PhantomData;
 
 use crate::backpressure::{Backpressure, ValidFor};
-use crate::channel::{Channel, Receiver, Sender};
+use crate::channel::{Channel, Pair};
 use crate::error::BuildError;
 use crate::metrics::{Counters, MetricsSink, NoMetrics};
 use crate::placement::{Anywhere, Placement};
@@ -154,10 +154,13 @@ pub type Built<Q, W, B, M, P> = Channel<
     <P as Resolve<Anywhere>>::Out,
 >;
 
+/// The builder's phantom over the four strategy slots besides the queue.
+type Axes<W, B, M, P> = fn() -> (W, B, M, P);
+
 /// The typestate builder; see the [module docs](self).
 pub struct ChannelBuilder<Q: QueueSlot = Unset, W = Unset, B = Unset, M = Unset, P = Unset> {
     queue_config: <QueueOf<Q> as QueueStrategy>::Config,
-    axes: PhantomData<fn() -> (W, B, M, P)>,
+    axes: PhantomData<Axes<W, B, M, P>>,
 }
 
 impl ChannelBuilder {
@@ -291,16 +294,10 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     }
 
     /// Checks the runtime settings and creates the channel.
+    // The five-slot `Built` alias is the point of this signature; hiding it
+    // behind another alias would only obscure it.
     #[allow(clippy::type_complexity)]
-    pub fn build<T: Send>(
-        self,
-    ) -> Result<
-        (
-            Sender<T, Built<Q, W, B, M, P>>,
-            Receiver<T, Built<Q, W, B, M, P>>,
-        ),
-        BuildError,
-    >
+    pub fn build<T: Send>(self) -> Result<Pair<T, Built<Q, W, B, M, P>>, BuildError>
     where
         W: Resolve<SpinThenPark>,
         W::Out: WaitStrategy,

@@ -62,7 +62,14 @@ pub struct Channel<
     B = <<Q as QueueStrategy>::Kind as QueueKind>::DefaultBackpressure,
     M = NoMetrics,
     P = Anywhere,
->(PhantomData<fn() -> (Q, W, B, M, P)>);
+>(PhantomData<Marker<Q, W, B, M, P>>);
+
+/// The phantom of [`Channel`]: a function pointer type, so that `Channel`
+/// is `Send + Sync + Copy`-neutral whatever its strategies are.
+type Marker<Q, W, B, M, P> = fn() -> (Q, W, B, M, P);
+
+/// Both handles of a new channel of flavour `F`.
+pub type Pair<T, F> = (Sender<T, F>, Receiver<T, F>);
 
 mod sealed {
     pub trait Sealed {}
@@ -110,7 +117,7 @@ where
 {
     /// Creates a channel of this flavour, for a queue that needs no runtime
     /// settings.
-    pub fn new<T: Send>() -> (Sender<T, Self>, Receiver<T, Self>)
+    pub fn new<T: Send>() -> Pair<T, Self>
     where
         Q: QueueStrategy<Config = ()>,
         W: WaitStrategy,
@@ -133,9 +140,7 @@ where
     /// # drop(rx);
     /// assert_eq!(Channel::<DynBounded>::with_config::<u32>(0).unwrap_err(), BuildError::ZeroCapacity);
     /// ```
-    pub fn with_config<T: Send>(
-        config: Q::Config,
-    ) -> Result<(Sender<T, Self>, Receiver<T, Self>), BuildError>
+    pub fn with_config<T: Send>(config: Q::Config) -> Result<Pair<T, Self>, BuildError>
     where
         W: WaitStrategy,
         B: ValidFor<Q::Kind>,
@@ -159,7 +164,7 @@ where
         wait: W,
         metrics: M,
         placement: P,
-    ) -> (Sender<T, Self>, Receiver<T, Self>)
+    ) -> Pair<T, Self>
     where
         W: WaitStrategy,
         B: ValidFor<Q::Kind>,

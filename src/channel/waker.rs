@@ -71,7 +71,9 @@ impl Waiter {
                     }
                     match context {
                         Context::Thread => std::thread::park_timeout(deadline - now),
-                        Context::Coroutine => may::coroutine::park_timeout(coroutine_timeout(deadline - now)),
+                        Context::Coroutine => {
+                            may::coroutine::park_timeout(coroutine_timeout(deadline - now))
+                        }
                     }
                 }
             }
@@ -227,10 +229,22 @@ mod tests {
 
     #[test]
     fn coroutine_timeouts_round_up_to_whole_milliseconds() {
-        assert_eq!(coroutine_timeout(Duration::from_micros(1)), Duration::from_millis(1));
-        assert_eq!(coroutine_timeout(Duration::from_micros(999)), Duration::from_millis(1));
-        assert_eq!(coroutine_timeout(Duration::from_millis(3)), Duration::from_millis(3));
-        assert_eq!(coroutine_timeout(Duration::from_micros(3001)), Duration::from_millis(4));
+        assert_eq!(
+            coroutine_timeout(Duration::from_micros(1)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            coroutine_timeout(Duration::from_micros(999)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            coroutine_timeout(Duration::from_millis(3)),
+            Duration::from_millis(3)
+        );
+        assert_eq!(
+            coroutine_timeout(Duration::from_micros(3001)),
+            Duration::from_millis(4)
+        );
         assert_eq!(coroutine_timeout(Duration::ZERO), Duration::from_millis(1));
     }
 }

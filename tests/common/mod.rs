@@ -18,11 +18,16 @@ pub struct Tracked {
 
 impl DropLog {
     pub fn new(ids: usize) -> Arc<Self> {
-        Arc::new(Self { drops: (0..ids).map(|_| AtomicUsize::new(0)).collect() })
+        Arc::new(Self {
+            drops: (0..ids).map(|_| AtomicUsize::new(0)).collect(),
+        })
     }
 
     pub fn item(self: &Arc<Self>, id: usize) -> Tracked {
-        Tracked { id, log: Arc::clone(self) }
+        Tracked {
+            id,
+            log: Arc::clone(self),
+        }
     }
 
     pub fn drops_of(&self, id: usize) -> usize {
@@ -36,7 +41,11 @@ impl DropLog {
     /// Every id was dropped exactly once.
     pub fn assert_all_dropped_once(&self) {
         for (id, d) in self.drops.iter().enumerate() {
-            assert_eq!(d.load(Ordering::SeqCst), 1, "message {id} dropped a wrong number of times");
+            assert_eq!(
+                d.load(Ordering::SeqCst),
+                1,
+                "message {id} dropped a wrong number of times"
+            );
         }
     }
 }
@@ -73,7 +82,10 @@ pub fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'stat
 pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
     while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(secs), "gave up waiting until {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "gave up waiting until {what}"
+        );
         std::thread::sleep(Duration::from_millis(1));
     }
 }

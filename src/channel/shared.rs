@@ -187,29 +187,34 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Attempt<R>,
     ) -> Option<R> {
+        // The fast path: most operations complete on the first attempt and
+        // never look at the clock or the calling context.
+        if let Attempt::Done(result) = attempt() {
+            return Some(result);
+        }
         let context = Context::current();
         let mut failed = 0u32;
         loop {
-            if let Attempt::Done(result) = attempt() {
-                return Some(result);
-            }
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return None;
             }
-            if self.wait.pause(failed, context) == Pause::Retry {
-                failed = failed.saturating_add(1);
-                continue;
-            }
-            let waiter = Waiter::new(context);
-            let registration = list.register(&waiter);
-            if let Attempt::Done(result) = attempt() {
+            if self.wait.pause(failed, context) == Pause::Park {
+                let waiter = Waiter::new(context);
+                let registration = list.register(&waiter);
+                if let Attempt::Done(result) = attempt() {
+                    registration.finish();
+                    return Some(result);
+                }
+                let blocked = BlockedGuard::new(&self.metrics, side);
+                waiter.park(context, deadline);
+                drop(blocked);
                 registration.finish();
+            } else {
+                failed = failed.saturating_add(1);
+            }
+            if let Attempt::Done(result) = attempt() {
                 return Some(result);
             }
-            let blocked = BlockedGuard::new(&self.metrics, side);
-            waiter.park(context, deadline);
-            drop(blocked);
-            registration.finish();
         }
     }
 

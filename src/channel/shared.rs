@@ -6,7 +6,7 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::Flavor;
-use super::waker::{WaitList, Waiter};
+use super::waker::{ONLY, WaitList, Waiter};
 use crate::backpressure::{Backpressure, OnFull};
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::metrics::{MetricsSink, Side};
@@ -200,9 +200,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             }
             if self.wait.pause(failed, context) == Pause::Park {
                 let waiter = Waiter::new(context);
-                let registration = list.register(&waiter);
+                let registration = list.register(&waiter, ONLY);
                 if let Attempt::Done(result) = attempt() {
-                    registration.finish();
+                    registration.abandon();
                     return Some(result);
                 }
                 let blocked = BlockedGuard::new(&self.metrics, side);

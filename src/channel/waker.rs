@@ -10,30 +10,49 @@
 //! 1. A waiter is linked into or unlinked from a list only under the list's
 //!    lock, and `waiting` equals the number of linked waiters whenever the
 //!    lock is free.
-//! 2. A notifier unlinks a waiter, sets its `notified` flag and unparks it,
-//!    all before releasing the lock.
-//! 3. A waiter's owner takes the lock (through [`Registration::finish`] or the
-//!    registration's `Drop`) before the waiter's stack frame ends. With (2),
-//!    no notifier can touch a waiter after its frame is gone.
+//! 2. A waiter's `state` leaves `WAITING` exactly once, by compare-and-swap:
+//!    either a notifier *selects* it (storing the token it was linked with)
+//!    or its owner *claims* it (`CLAIMED`, "I no longer want a wake-up").
+//!    Whoever wins the CAS owns the outcome: a notifier that loses skips the
+//!    waiter and wakes the next one, so a wake-up is never spent on a waiter
+//!    that does not need it.
+//! 3. A notifier selects and unparks a waiter before releasing the lock, and a
+//!    waiter's owner takes the lock (through [`Registration::finish`],
+//!    [`Registration::abandon`] or the registration's `Drop`) before the
+//!    waiter's stack frame ends. So no notifier touches a dead frame.
 //! 4. Lost wake-ups are excluded by a store-buffer (Dekker) pair of `SeqCst`
 //!    fences: the waiter links itself, issues a fence, then re-checks its
 //!    condition; the peer changes the condition, issues a fence, then reads
 //!    `waiting`. Whichever fence comes second in the single total order of
 //!    `SeqCst` fences sees the other side's write: either the peer sees the
 //!    waiter linked and wakes it, or the waiter's re-check sees the change.
+//! 5. A waiter whose re-check succeeds *abandons* its registration: it claims
+//!    itself, and if a notifier had selected it first, it passes that wake-up
+//!    on. Otherwise this interleaving would lose a wake-up: A pushes X and sees
+//!    no waiter; R links and its re-check takes X; W links and parks; B pushes
+//!    Y and selects R (the front), which no longer needs it; W sleeps with Y
+//!    queued.
 
 use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, fence, lock};
+use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
 use crate::wait::Context;
 
 /// One blocked operation. Lives on the stack of the operation.
 pub(crate) struct Waiter {
-    notified: AtomicBool,
+    /// `WAITING`, `CLAIMED`, or the token of the list that selected it.
+    state: AtomicUsize,
     unparker: Unparker,
 }
+
+/// The waiter still wants a wake-up.
+const WAITING: usize = 0;
+/// The owner gave up waiting (invariant 2).
+const CLAIMED: usize = usize::MAX;
+/// The token of a waiter linked into one list only.
+pub(crate) const ONLY: usize = 1;
 
 enum Unparker {
     Thread(std::thread::Thread),
@@ -47,18 +66,40 @@ impl Waiter {
             Context::Coroutine => Unparker::Coroutine(may::coroutine::current()),
         };
         Self {
-            notified: AtomicBool::new(false),
+            state: AtomicUsize::new(WAITING),
             unparker,
         }
     }
 
-    /// Parks until notified or until `deadline` passes. Spurious wake-ups of
+    /// The token of the list that selected this waiter, if one did.
+    pub(crate) fn selected(&self) -> Option<usize> {
+        // Acquire pairs with the AcqRel CAS in `WaitList::wake`, so that what
+        // the notifier did before selecting us is visible.
+        match self.state.load(Ordering::Acquire) {
+            WAITING | CLAIMED => None,
+            token => Some(token),
+        }
+    }
+
+    /// Claims the waiter for its owner; returns the selecting token instead
+    /// if a notifier got there first.
+    fn claim(&self) -> Result<(), usize> {
+        // AcqRel: on failure we read the selecting notifier's token (Acquire,
+        // as in `selected`); on success notifiers that come later fail.
+        match self
+            .state
+            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) | Err(CLAIMED) => Ok(()),
+            Err(token) => Err(token),
+        }
+    }
+
+    /// Parks until selected or until `deadline` passes. Spurious wake-ups of
     /// the underlying park are absorbed here. In a coroutine, a cancel unwinds
     /// out of this call (may raises it at the park point).
     pub(crate) fn park(&self, context: Context, deadline: Option<Instant>) {
-        // Acquire pairs with the Release store in `WaitList::wake_front`, so
-        // that what the notifier did before waking us is visible.
-        while !self.notified.load(Ordering::Acquire) {
+        while self.selected().is_none() {
             match deadline {
                 None => match context {
                     Context::Thread => std::thread::park(),
@@ -101,7 +142,7 @@ fn coroutine_timeout(remaining: Duration) -> Duration {
 pub(crate) struct WaitList {
     /// Number of linked waiters, readable without the lock (invariant 1).
     waiting: AtomicUsize,
-    entries: Mutex<VecDeque<NonNull<Waiter>>>,
+    entries: Mutex<VecDeque<(NonNull<Waiter>, usize)>>,
 }
 
 // SAFETY: the raw pointers in `entries` are only dereferenced under the lock
@@ -120,18 +161,24 @@ impl WaitList {
         }
     }
 
-    /// Links `waiter`, then issues the waiter-side fence of invariant 4. The
-    /// caller must re-check its condition after this returns.
-    pub(crate) fn register<'a>(&'a self, waiter: &'a Waiter) -> Registration<'a> {
-        {
-            let mut entries = lock(&self.entries);
-            entries.push_back(NonNull::from(waiter));
-            // Relaxed: the count is published by the fence below (invariant 4),
-            // and under the lock by the mutex itself.
-            self.waiting.store(entries.len(), Ordering::Relaxed);
-        }
+    /// Links `waiter` with `token` (the value it is selected with), then
+    /// issues the waiter-side fence of invariant 4. The caller must re-check
+    /// its condition after this returns.
+    pub(crate) fn register<'a>(&'a self, waiter: &'a Waiter, token: usize) -> Registration<'a> {
+        self.link(waiter, token);
         fence(Ordering::SeqCst);
         Registration { list: self, waiter }
+    }
+
+    /// Links `waiter` without the fence (for a waiter linked into several
+    /// lists, which fences once after the last).
+    pub(crate) fn link(&self, waiter: &Waiter, token: usize) {
+        debug_assert!(token != WAITING && token != CLAIMED);
+        let mut entries = lock(&self.entries);
+        entries.push_back((NonNull::from(waiter), token));
+        // Relaxed: the count is published by the SeqCst fence that follows
+        // linking (invariant 4), and to lock holders by the mutex itself.
+        self.waiting.store(entries.len(), Ordering::Relaxed);
     }
 
     /// Wakes the longest-waiting waiter, if any. The caller must have made its
@@ -162,61 +209,75 @@ impl WaitList {
     #[cold]
     fn wake(&self, n: usize) {
         let mut entries = lock(&self.entries);
-        for _ in 0..n {
-            let Some(waiter) = entries.pop_front() else {
+        let mut woken = 0;
+        while woken < n {
+            let Some((waiter, token)) = entries.pop_front() else {
                 break;
             };
             // SAFETY: the waiter was linked until this moment and its owner
             // cannot leave its frame without taking the lock we hold
             // (invariant 3), so the pointer is valid.
             let waiter = unsafe { waiter.as_ref() };
-            // Release: pairs with the Acquire load in `Waiter::park`.
-            waiter.notified.store(true, Ordering::Release);
-            waiter.unpark();
+            // AcqRel: Release publishes our progress to the woken waiter
+            // (paired with its Acquire load); Acquire orders a failed CAS
+            // after the owner's claim (invariant 2).
+            if waiter
+                .state
+                .compare_exchange(WAITING, token, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                waiter.unpark();
+                woken += 1;
+            }
         }
         self.waiting.store(entries.len(), Ordering::Relaxed);
     }
 
-    /// Unlinks `waiter` if it is still linked; returns whether it was (that
-    /// is, whether nobody notified it).
-    fn unregister(&self, waiter: &Waiter) -> bool {
+    /// Unlinks `waiter` if it is still linked (a notifier may have unlinked
+    /// it already).
+    pub(crate) fn unregister(&self, waiter: &Waiter) {
         let target = NonNull::from(waiter);
         let mut entries = lock(&self.entries);
-        let Some(index) = entries.iter().position(|&entry| entry == target) else {
-            return false;
-        };
-        entries.remove(index);
-        self.waiting.store(entries.len(), Ordering::Relaxed);
-        true
+        if let Some(index) = entries.iter().position(|&(entry, _)| entry == target) {
+            entries.remove(index);
+            self.waiting.store(entries.len(), Ordering::Relaxed);
+        }
     }
 }
 
-/// A linked waiter. Dropping it without [`finish`](Self::finish) (as
-/// happens when a cancelled coroutine unwinds out of its park) unlinks the
-/// waiter and, if a notification was already spent on it, passes that
-/// notification on, so a message that a cancelled operation will never take
-/// still wakes somebody.
+/// A waiter linked into one list. Dropping it without [`finish`] (as happens
+/// when a cancelled coroutine unwinds out of its park) is an
+/// [`abandon`](Self::abandon).
+///
+/// [`finish`]: Self::finish
 pub(crate) struct Registration<'a> {
     list: &'a WaitList,
     waiter: &'a Waiter,
 }
 
 impl Registration<'_> {
-    /// Unlinks the waiter after it woke (or decided not to park); the caller
-    /// goes on to retry its operation, so a notification it received is used.
+    /// Unlinks the waiter after its park returned; the caller goes on to
+    /// retry its operation, which is what a wake-up is for.
     pub(crate) fn finish(self) {
         self.list.unregister(self.waiter);
         std::mem::forget(self);
+    }
+
+    /// Unlinks a waiter that no longer wants a wake-up (its re-check
+    /// succeeded, or it is unwinding); a wake-up already spent on it is
+    /// passed to the next waiter (invariant 5).
+    pub(crate) fn abandon(self) {
+        drop(self);
     }
 }
 
 impl Drop for Registration<'_> {
     fn drop(&mut self) {
-        if !self.list.unregister(self.waiter) {
-            // We were notified but are abandoning the operation: hand the
-            // wake-up to the next waiter. The notifier's progress is already
-            // visible to us (Acquire in `park`), and our fence orders it
-            // before the load of `waiting` as invariant 4 requires.
+        let passed = self.waiter.claim();
+        self.list.unregister(self.waiter);
+        if passed.is_err() {
+            // Our Acquire in `claim` saw the notifier's progress; this fence
+            // orders it before the load of `waiting` (invariant 4).
             fence(Ordering::SeqCst);
             self.list.notify_one();
         }

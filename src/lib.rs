@@ -84,6 +84,7 @@ pub mod flavors;
 pub mod metrics;
 pub mod placement;
 pub mod queue;
+pub mod select;
 mod sync;
 pub mod wait;
 

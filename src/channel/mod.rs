@@ -20,6 +20,7 @@ pub use iter::{IntoIter, Iter, TryIter};
 pub use receiver::Receiver;
 pub use sender::Sender;
 pub(crate) use shared::Shared;
+pub(crate) use waker::{WaitList, Waiter};
 
 use crate::backpressure::{Backpressure, ValidFor};
 use crate::error::BuildError;

@@ -19,6 +19,10 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
         Self { shared }
     }
 
+    pub(crate) fn shared(&self) -> &Shared<T, F> {
+        &self.shared
+    }
+
     /// Takes the next message, waiting for one (parking the calling coroutine,
     /// or thread outside may). Fails once the channel is empty and every
     /// sender is gone.

@@ -19,6 +19,10 @@ impl<T: Send, F: Flavor> Sender<T, F> {
         Self { shared }
     }
 
+    pub(crate) fn shared(&self) -> &Shared<T, F> {
+        &self.shared
+    }
+
     /// Sends `msg`, applying the channel's backpressure policy when it is
     /// full: `Block` waits for room (on a rendezvous channel, for a receiver
     /// to take the message), `DropNewest` drops `msg`, `DropOldest` evicts
@@ -73,6 +77,13 @@ impl<T: Send, F: Flavor> Sender<T, F> {
     /// means everything was sent. The iterator is consumed to the end.
     pub fn send_batch(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
         self.shared.send_batch(msgs)
+    }
+
+    /// The send a `select!` branch performs once chosen: never waits;
+    /// `Ok(Ok(()))` sent, `Ok(Err(msg))` disconnected, `Err(msg)` no room now.
+    #[doc(hidden)]
+    pub fn __select_send(&self, msg: T) -> Result<Result<(), T>, T> {
+        self.shared.send_now(msg)
     }
 
     /// Messages queued now.

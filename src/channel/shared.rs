@@ -160,12 +160,17 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         self.receivers.notify_many(count);
     }
 
-    /// `count` messages were taken: wake senders waiting for room (only
-    /// `Block` channels have any) and a sender waiting for its hand-over.
+    /// `count` messages were taken: wake senders waiting for room and a
+    /// sender waiting for its hand-over.
     #[inline]
     fn messages_taken(&self, count: usize) {
-        let senders_wait = matches!(<F::Backpressure as Backpressure>::ON_FULL, OnFull::Wait);
-        if senders_wait || F::Queue::HANDOFF {
+        // Senders wait for room under `Block`, and a select's send branch may
+        // wait for room under `Reject` too; the other policies never wait.
+        let senders_may_wait = matches!(
+            <F::Backpressure as Backpressure>::ON_FULL,
+            OnFull::Wait | OnFull::Refuse
+        );
+        if senders_may_wait || F::Queue::HANDOFF {
             fence(Ordering::SeqCst);
             self.senders.notify_many(count);
             if F::Queue::HANDOFF {
@@ -519,6 +524,84 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 }
 
+impl<T: Send, F: Flavor> Shared<T, F> {
+    // -------------------------------------------------------------- select
+
+    pub(crate) fn receivers(&self) -> &WaitList {
+        &self.receivers
+    }
+
+    pub(crate) fn senders(&self) -> &WaitList {
+        &self.senders
+    }
+
+    /// Whether a receive would complete now: a message is queued, or the
+    /// channel is disconnected (the receive then reports it).
+    pub(crate) fn recv_ready(&self) -> bool {
+        !self.queue.is_empty() || self.is_disconnected()
+    }
+
+    /// Whether a send would complete now without waiting.
+    pub(crate) fn send_ready(&self) -> bool {
+        if self.is_disconnected() {
+            return true;
+        }
+        match <F::Backpressure as Backpressure>::ON_FULL {
+            OnFull::Wait | OnFull::Refuse if F::Queue::HANDOFF => {
+                // SeqCst: as in `try_send`.
+                self.ready_receivers.load(Ordering::SeqCst) > 0 && self.queue.is_empty()
+            }
+            OnFull::Wait | OnFull::Refuse => !self.is_full(),
+            OnFull::NeverFull | OnFull::DiscardIncoming | OnFull::EvictOldest => true,
+        }
+    }
+
+    /// One send for a select branch: never waits. `Ok(Ok(()))` when sent
+    /// (or dropped by the policy, as `send` would), `Ok(Err(msg))` when every
+    /// receiver is gone, `Err(msg)` when there is no room now.
+    pub(crate) fn send_now(&self, msg: T) -> Result<Result<(), T>, T> {
+        match <F::Backpressure as Backpressure>::ON_FULL {
+            OnFull::Wait | OnFull::Refuse => match self.try_send(msg) {
+                Ok(()) => Ok(Ok(())),
+                Err(TrySendError::Disconnected(msg)) => Ok(Err(msg)),
+                Err(TrySendError::Full(msg)) => Err(msg),
+            },
+            // These policies never wait, so `send_until` returns at once.
+            OnFull::NeverFull | OnFull::DiscardIncoming | OnFull::EvictOldest => Ok(self
+                .send_until(msg, None)
+                .map_err(SendTimeoutError::into_inner)),
+        }
+    }
+
+    /// A select starts waiting on a receive branch of this channel: on a
+    /// hand-over queue it counts as a waiting receiver, so that senders can
+    /// hand it a message (the message stays in the slot for the next receiver
+    /// if the select takes another branch).
+    pub(crate) fn select_recv_enter(&self) {
+        if F::Queue::HANDOFF {
+            self.receiver_arrives();
+        }
+    }
+
+    /// The select stopped waiting on this channel.
+    pub(crate) fn select_recv_leave(&self) {
+        if F::Queue::HANDOFF {
+            // Relaxed: as in `ReadyGuard::drop`.
+            self.ready_receivers.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Hand-over queues: a receiver is ready to take; wake a sender (a
+    /// select's send branch may be waiting for exactly this).
+    fn receiver_arrives(&self) {
+        // SeqCst: pairs with the SeqCst load in `try_send`, and is the
+        // progress half of the fence pair below (waker invariant 4).
+        self.ready_receivers.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.senders.notify_one();
+    }
+}
+
 impl<T: Send, F: Flavor> Drop for Shared<T, F> {
     fn drop(&mut self) {
         // Whatever is still queued (pushed after the last receiver's drain, or
@@ -574,8 +657,7 @@ impl<'a, T: Send, F: Flavor> ReadyGuard<'a, T, F> {
     #[inline]
     fn enter(shared: &'a Shared<T, F>) -> Self {
         if F::Queue::HANDOFF {
-            // SeqCst: pairs with the SeqCst load in `try_send`.
-            shared.ready_receivers.fetch_add(1, Ordering::SeqCst);
+            shared.receiver_arrives();
             Self(Some(shared))
         } else {
             Self(None)

@@ -41,7 +41,7 @@ use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
 use crate::wait::Context;
 
 /// One blocked operation. Lives on the stack of the operation.
-pub(crate) struct Waiter {
+pub struct Waiter {
     /// `WAITING`, `CLAIMED`, or the token of the list that selected it.
     state: AtomicUsize,
     unparker: Unparker,
@@ -83,7 +83,7 @@ impl Waiter {
 
     /// Claims the waiter for its owner; returns the selecting token instead
     /// if a notifier got there first.
-    fn claim(&self) -> Result<(), usize> {
+    pub(crate) fn claim(&self) -> Result<(), usize> {
         // AcqRel: on failure we read the selecting notifier's token (Acquire,
         // as in `selected`); on success notifiers that come later fail.
         match self
@@ -139,7 +139,7 @@ fn coroutine_timeout(remaining: Duration) -> Duration {
 }
 
 /// The waiters blocked on one condition of one channel.
-pub(crate) struct WaitList {
+pub struct WaitList {
     /// Number of linked waiters, readable without the lock (invariant 1).
     waiting: AtomicUsize,
     entries: Mutex<VecDeque<(NonNull<Waiter>, usize)>>,

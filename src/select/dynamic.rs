@@ -1,0 +1,244 @@
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::Selectable;
+use super::engine::{Branch, Rule, ready_index};
+use crate::channel::{Flavor, Receiver};
+use crate::error::{RecvError, TryRecvError};
+
+/// A select over a set of receivers known only at run time, all carrying
+/// messages of type `T` (their flavours may differ).
+///
+/// ```
+/// use may_channel::select::Select;
+/// use may_channel::{bounded, unbounded};
+///
+/// let (tx_a, rx_a) = unbounded::<String>();
+/// let (tx_b, rx_b) = bounded::<String>(4);
+/// tx_b.send("from b".into()).unwrap();
+///
+/// let mut select = Select::new();
+/// let a = select.recv(&rx_a);
+/// let b = select.recv(&rx_b);
+/// let (index, msg) = select.select();
+/// assert_eq!((index, msg.unwrap().as_str()), (b, "from b"));
+/// # let _ = (a, tx_a);
+/// ```
+///
+/// Each call receives exactly one message (or reports one disconnected
+/// channel): a message is only ever taken from the branch that was chosen.
+/// Indices stay valid when other branches are removed.
+pub struct Select<'a, T> {
+    branches: Vec<Option<Entry<'a, T>>>,
+    rule: Rule,
+}
+
+struct Entry<'a, T> {
+    receiver: &'a dyn DynReceiver<T>,
+    weight: u32,
+}
+
+/// A receiver seen through its message type only.
+trait DynReceiver<T>: Selectable {
+    fn try_recv_dyn(&self) -> Result<T, TryRecvError>;
+}
+
+impl<T: Send, F: Flavor> DynReceiver<T> for Receiver<T, F> {
+    fn try_recv_dyn(&self) -> Result<T, TryRecvError> {
+        self.try_recv()
+    }
+}
+
+/// [`Select::try_select`] / [`Select::try_ready`] found no ready branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrySelectError;
+
+/// [`Select::select_timeout`] / [`Select::ready_timeout`] found no ready
+/// branch in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SelectTimeoutError;
+
+impl fmt::Display for TrySelectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("no branch of the select is ready")
+    }
+}
+
+impl fmt::Display for SelectTimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out waiting for a branch of the select")
+    }
+}
+
+impl std::error::Error for TrySelectError {}
+impl std::error::Error for SelectTimeoutError {}
+
+impl<T> Default for Select<'_, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, T> Select<'a, T> {
+    /// An empty select that picks uniformly among ready branches.
+    pub fn new() -> Self {
+        Self {
+            branches: Vec::new(),
+            rule: Rule::Random,
+        }
+    }
+
+    /// An empty select that picks the ready branch added first.
+    pub fn new_biased() -> Self {
+        Self {
+            branches: Vec::new(),
+            rule: Rule::Priority,
+        }
+    }
+
+    /// Adds a receive branch; returns its index.
+    pub fn recv<F: Flavor>(&mut self, receiver: &'a Receiver<T, F>) -> usize
+    where
+        T: Send,
+    {
+        self.recv_weighted(receiver, 1)
+    }
+
+    /// Adds a receive branch with a weight: once any branch has a weight
+    /// other than 1, ready branches are chosen in proportion to their weights
+    /// (unless the select is biased). A weight of 0 disables the branch.
+    pub fn recv_weighted<F: Flavor>(&mut self, receiver: &'a Receiver<T, F>, weight: u32) -> usize
+    where
+        T: Send,
+    {
+        if weight != 1 && self.rule == Rule::Random {
+            self.rule = Rule::Weighted;
+        }
+        self.branches.push(Some(Entry { receiver, weight }));
+        self.branches.len() - 1
+    }
+
+    /// Removes the branch at `index` (for example once its channel reported
+    /// the disconnect). Other indices are unchanged.
+    ///
+    /// # Panics
+    /// If `index` was never returned by this select or was removed already.
+    pub fn remove(&mut self, index: usize) {
+        let entry = self.branches.get_mut(index).and_then(Option::take);
+        assert!(entry.is_some(), "Select::remove: no branch {index}");
+    }
+
+    /// How many branches are in the select.
+    pub fn len(&self) -> usize {
+        self.branches.iter().flatten().count()
+    }
+
+    /// Whether the select has no branch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits for a branch to be ready and receives from it: the message, or
+    /// `Err(RecvError)` if that channel is empty and disconnected.
+    pub fn select(&mut self) -> (usize, Result<T, RecvError>) {
+        self.select_until(None)
+            .expect("a select without deadline only returns with a result")
+    }
+
+    /// Receives from a branch that is ready now, if any.
+    pub fn try_select(&mut self) -> Result<(usize, Result<T, RecvError>), TrySelectError> {
+        self.select_until(Some(Instant::now()))
+            .ok_or(TrySelectError)
+    }
+
+    /// Like [`select`](Self::select), giving up after `timeout`.
+    pub fn select_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<(usize, Result<T, RecvError>), SelectTimeoutError> {
+        self.select_until(Instant::now().checked_add(timeout))
+            .ok_or(SelectTimeoutError)
+    }
+
+    /// Like [`select`](Self::select), giving up at `deadline`.
+    pub fn select_deadline(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<(usize, Result<T, RecvError>), SelectTimeoutError> {
+        self.select_until(Some(deadline)).ok_or(SelectTimeoutError)
+    }
+
+    /// Waits until a branch is ready and returns its index, taking nothing.
+    /// By the time the caller acts, a competitor may have taken the message;
+    /// [`select`](Self::select) handles that race itself.
+    pub fn ready(&mut self) -> usize {
+        self.ready_until(None)
+            .expect("a wait without deadline only returns with a branch")
+    }
+
+    /// The index of a branch that is ready now, if any.
+    pub fn try_ready(&mut self) -> Result<usize, TrySelectError> {
+        self.ready_until(Some(Instant::now())).ok_or(TrySelectError)
+    }
+
+    /// Like [`ready`](Self::ready), giving up after `timeout`.
+    pub fn ready_timeout(&mut self, timeout: Duration) -> Result<usize, SelectTimeoutError> {
+        self.ready_until(Instant::now().checked_add(timeout))
+            .ok_or(SelectTimeoutError)
+    }
+
+    fn engine_branches(&self) -> Vec<Branch<'_>> {
+        self.branches
+            .iter()
+            .map(|entry| match entry {
+                Some(entry) => Branch::new(entry.receiver, entry.weight, true),
+                None => Branch::new(&NeverReady, 0, false),
+            })
+            .collect()
+    }
+
+    fn ready_until(&self, deadline: Option<Instant>) -> Option<usize> {
+        let branches = self.engine_branches();
+        ready_index(&branches, self.rule, deadline)
+    }
+
+    fn select_until(&self, deadline: Option<Instant>) -> Option<(usize, Result<T, RecvError>)> {
+        let branches = self.engine_branches();
+        loop {
+            let index = ready_index(&branches, self.rule, deadline)?;
+            let entry = self.branches[index]
+                .as_ref()
+                .expect("the engine only picks enabled branches");
+            match entry.receiver.try_recv_dyn() {
+                Ok(msg) => return Some((index, Ok(msg))),
+                Err(TryRecvError::Disconnected) => return Some((index, Err(RecvError))),
+                // A competitor took the message between the readiness check
+                // and our receive; nothing was taken here, wait again.
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+    }
+}
+
+/// Stands in for a removed branch (disabled, so never asked).
+struct NeverReady;
+
+impl super::sealed::Sealed for NeverReady {}
+
+impl Selectable for NeverReady {
+    fn is_ready(&self) -> bool {
+        false
+    }
+    fn __wait_list(&self) -> &crate::channel::WaitList {
+        unreachable!("a removed branch is disabled and never waited on")
+    }
+}
+
+impl<T> fmt::Debug for Select<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Select")
+            .field("branches", &self.len())
+            .field("rule", &self.rule)
+            .finish()
+    }
+}

@@ -1,0 +1,200 @@
+//! The registration-based engine behind every select.
+//!
+//! A select never takes a message on a branch it did not choose. It waits
+//! until some enabled branch is *ready* (a receive would get a message or see
+//! the disconnect; a send would find room), picks one ready branch by its
+//! rule, and only then performs that branch's operation, without waiting. If a
+//! competitor took the message (or the room) in between, the operation fails
+//! harmlessly and the select waits again. So every message is handed over by
+//! exactly one branch, or stays in its channel.
+//!
+//! Waiting reuses the channel core's waiter lists: the select links one
+//! stack-resident [`Waiter`] into the list of every enabled branch, each with
+//! its own token (branch index + 1). A peer that makes progress selects the
+//! waiter by one compare-and-swap on its state, which records the branch, so
+//! exactly one branch wins each wake-up; the select then unlinks from every
+//! list. A wake-up the select does not use (it chose another branch, or a
+//! cancel unwinds it) is passed on to the next waiter of that branch's list.
+
+use std::time::Instant;
+
+use crate::channel::{WaitList, Waiter};
+use crate::sync::{Ordering, fence};
+use crate::wait::{Context, Pause, SpinThenPark, WaitStrategy};
+
+use super::Selectable;
+
+/// How a select picks among ready branches.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// Uniformly at random, so no ready branch starves (`select!`).
+    Random,
+    /// At random, in proportion to the branch weights (`select_weighted!`).
+    Weighted,
+    /// The first ready branch in written order (`select_priority!`).
+    Priority,
+}
+
+/// One branch as the engine sees it.
+#[doc(hidden)]
+pub struct Branch<'a> {
+    handle: &'a dyn Selectable,
+    weight: u32,
+}
+
+impl<'a> Branch<'a> {
+    /// A branch over `handle`; a weight of 0 (or a false guard, which the
+    /// macros turn into weight 0) disables it for this select.
+    pub fn new(handle: &'a dyn Selectable, weight: u32, enabled: bool) -> Self {
+        Self {
+            handle,
+            weight: if enabled { weight } else { 0 },
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.weight > 0
+    }
+
+    fn list(&self) -> &WaitList {
+        self.handle.__wait_list()
+    }
+}
+
+/// Picks a ready branch by `rule` in one pass over the branches, without
+/// allocating (reservoir sampling for the random rules).
+fn choose(branches: &[Branch<'_>], rule: Rule) -> Option<usize> {
+    let mut chosen = None;
+    let mut total: u64 = 0;
+    for (index, branch) in branches.iter().enumerate() {
+        if !branch.enabled() || !branch.handle.__is_ready() {
+            continue;
+        }
+        let weight = match rule {
+            Rule::Priority => return Some(index),
+            Rule::Random => 1,
+            Rule::Weighted => u64::from(branch.weight),
+        };
+        total += weight;
+        // Keep this branch with probability weight / total: after the pass,
+        // each ready branch is kept with probability weight / sum(weights).
+        if fastrand::u64(0..total) < weight {
+            chosen = Some(index);
+        }
+    }
+    chosen
+}
+
+/// Waits until a branch is ready and returns its index, or `None` once
+/// `deadline` has passed with none ready. A deadline already past makes one
+/// pass (the `default` branch of the macros).
+#[doc(hidden)]
+pub fn ready_index(
+    branches: &[Branch<'_>],
+    rule: Rule,
+    deadline: Option<Instant>,
+) -> Option<usize> {
+    if let Some(index) = choose(branches, rule) {
+        return Some(index);
+    }
+    let context = Context::current();
+    let mut failed = 0u32;
+    loop {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return None;
+        }
+        if SpinThenPark.pause(failed, context) == Pause::Retry {
+            failed = failed.saturating_add(1);
+        } else {
+            let waiter = Waiter::new(context);
+            let registration = Registration::link(branches, &waiter);
+            if let Some(index) = choose(branches, rule) {
+                registration.abandon(Some(index));
+                return Some(index);
+            }
+            waiter.park(context, deadline);
+            let woken_by = registration.finish();
+            let choice = choose(branches, rule);
+            if let Some(branch) = woken_by.filter(|&branch| Some(branch) != choice) {
+                pass_on(&branches[branch]);
+            }
+            if choice.is_some() {
+                return choice;
+            }
+            continue;
+        }
+        if let Some(index) = choose(branches, rule) {
+            return Some(index);
+        }
+    }
+}
+
+/// Hands a wake-up the select will not use to the next waiter of `branch`.
+fn pass_on(branch: &Branch<'_>) {
+    // The wake-up's progress is visible to us (Acquire in `Waiter::selected`);
+    // the fence orders it before the list's count, as the waker's invariant 4
+    // requires of any notifier.
+    fence(Ordering::SeqCst);
+    branch.list().notify_one();
+}
+
+/// The select's waiter, linked into every enabled branch's list. Dropping it
+/// (a cancelled coroutine unwinding out of the park) abandons it.
+struct Registration<'a, 'b> {
+    branches: &'a [Branch<'b>],
+    waiter: &'a Waiter,
+}
+
+impl<'a, 'b> Registration<'a, 'b> {
+    fn link(branches: &'a [Branch<'b>], waiter: &'a Waiter) -> Self {
+        for (index, branch) in branches.iter().enumerate() {
+            if branch.enabled() {
+                branch.handle.__enter();
+                branch.list().link(waiter, index + 1);
+            }
+        }
+        // The waiter side of the waker's invariant 4, once for all lists.
+        fence(Ordering::SeqCst);
+        Self { branches, waiter }
+    }
+
+    fn unlink(&self) {
+        for branch in self.branches.iter().filter(|branch| branch.enabled()) {
+            branch.list().unregister(self.waiter);
+            branch.handle.__leave();
+        }
+    }
+
+    /// Unlinks after the park returned; returns the branch whose wake-up
+    /// ended it, if one did.
+    fn finish(self) -> Option<usize> {
+        self.unlink();
+        let woken_by = self.waiter.selected().map(|token| token - 1);
+        std::mem::forget(self);
+        woken_by
+    }
+
+    /// Unlinks a waiter that no longer wants a wake-up, passing on one that
+    /// was already spent on it unless it is for the branch the select takes.
+    fn abandon(self, taking: Option<usize>) {
+        let claimed = self.waiter.claim();
+        self.unlink();
+        if let Err(token) = claimed {
+            if Some(token - 1) != taking {
+                pass_on(&self.branches[token - 1]);
+            }
+        }
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Registration<'_, '_> {
+    fn drop(&mut self) {
+        let claimed = self.waiter.claim();
+        self.unlink();
+        if let Err(token) = claimed {
+            pass_on(&self.branches[token - 1]);
+        }
+    }
+}

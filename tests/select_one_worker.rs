@@ -1,0 +1,142 @@
+//! Select on a single may worker: a select that parked the worker thread
+//! instead of the coroutine would deadlock here (the watchdog fails it).
+
+mod common;
+
+use std::sync::Once;
+use std::time::Duration;
+
+use common::within;
+use may_channel::flavors::{BoundedBlocking, RendezvousMpmc, UnboundedMpmc};
+use may_channel::{select, select_priority, select_weighted};
+
+fn one_worker() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        may::config().set_workers(1);
+    });
+}
+
+#[test]
+fn selecting_consumers_and_producers_share_one_worker() {
+    one_worker();
+    within(60, || {
+        const PER_PRODUCER: usize = 2_000;
+        let (tx_a, rx_a) = BoundedBlocking::<1>::new::<usize>();
+        let (tx_b, rx_b) = RendezvousMpmc::new::<usize>();
+        let producers: Vec<_> = (0..2)
+            .map(|p| {
+                let (tx_a, tx_b) = (tx_a.clone(), tx_b.clone());
+                may::go!(move || {
+                    for i in 0..PER_PRODUCER {
+                        let id = p * PER_PRODUCER + i;
+                        // Each producer itself selects where to send.
+                        select! {
+                            send(tx_a, id) -> res => res.unwrap(),
+                            send(tx_b, id) -> res => res.unwrap(),
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop((tx_a, tx_b));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let (rx_a, rx_b) = (rx_a.clone(), rx_b.clone());
+                may::go!(move || {
+                    let mut got = Vec::new();
+                    let (mut a_open, mut b_open) = (true, true);
+                    while a_open || b_open {
+                        may_channel::select_if! {
+                            recv(rx_a) -> msg if a_open => match msg {
+                                Ok(id) => got.push(id),
+                                Err(_) => a_open = false,
+                            },
+                            recv(rx_b) -> msg if b_open => match msg {
+                                Ok(id) => got.push(id),
+                                Err(_) => b_open = false,
+                            },
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        drop((rx_a, rx_b));
+        for p in producers {
+            p.join().unwrap();
+        }
+        let mut all: Vec<usize> = consumers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..2 * PER_PRODUCER).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn select_timeouts_yield_the_worker() {
+    one_worker();
+    within(60, || {
+        let (tx, rx) = UnboundedMpmc::new::<u32>();
+        let (_idle_tx, idle) = UnboundedMpmc::new::<u32>();
+        // One coroutine waits with timeouts; another, on the same worker,
+        // sends only once it has seen the first time out. If a select's
+        // timed wait held the worker, the sender could never run.
+        let timeouts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = std::sync::Arc::clone(&timeouts);
+        let waiting = may::go!(move || {
+            loop {
+                select_priority! {
+                    recv(rx) -> msg => return msg,
+                    recv(idle) -> _ => unreachable!(),
+                    default(Duration::from_millis(5)) => {
+                        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    },
+                }
+            }
+        });
+        let counter = std::sync::Arc::clone(&timeouts);
+        let sending = may::go!(move || {
+            while counter.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                may::coroutine::sleep(Duration::from_millis(1));
+            }
+            tx.send(3).unwrap();
+        });
+        sending.join().unwrap();
+        assert_eq!(waiting.join().unwrap(), Ok(3));
+        assert!(timeouts.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    });
+}
+
+#[test]
+fn weighted_select_in_coroutines_on_one_worker() {
+    one_worker();
+    within(60, || {
+        let (tx_a, rx_a) = UnboundedMpmc::new::<u8>();
+        let (tx_b, rx_b) = UnboundedMpmc::new::<u8>();
+        let consumer = may::go!(move || {
+            let (mut a, mut b) = (0, 0);
+            for _ in 0..1_000 {
+                select_weighted! {
+                    recv(rx_a, 2) -> m => { m.unwrap(); a += 1; },
+                    recv(rx_b, 2) -> m => { m.unwrap(); b += 1; },
+                }
+            }
+            (a, b, rx_a, rx_b)
+        });
+        let producer = may::go!(move || {
+            for _ in 0..1_000 {
+                tx_a.send(1).unwrap();
+                tx_b.send(2).unwrap();
+                may::coroutine::yield_now();
+            }
+        });
+        producer.join().unwrap();
+        let (a, b, rx_a, rx_b) = consumer.join().unwrap();
+        let left = rx_a.len() + rx_b.len();
+        assert_eq!(a + b, 1_000);
+        assert_eq!(left, 1_000, "received + left = sent");
+    });
+}

@@ -12,7 +12,10 @@ use may_channel::flavors::{
     BoundedBlocking, InstrumentedBounded, LatestN, RendezvousMpmc, UnboundedMpmc,
 };
 use may_channel::select::{Select, SelectTimeoutError, TrySelectError};
-use may_channel::{RecvError, SendError, select, select_if, select_priority, select_weighted};
+use may_channel::{
+    Flavor, Pair, Receiver, RecvError, SendError, select, select_if, select_priority,
+    select_weighted,
+};
 
 const ROUNDS: usize = 2_000;
 
@@ -445,4 +448,73 @@ fn dynamic_select_over_a_vec_of_receivers() {
         }
         assert_eq!(biased_hits.load(Ordering::SeqCst), 1);
     });
+}
+
+/// Rounds in which both channels hold a message when the select runs:
+/// exactly one message is handed over, the other stays queued.
+fn exactly_once_rounds<A: Flavor, B: Flavor>(
+    (tx_a, rx_a): Pair<usize, A>,
+    (tx_b, rx_b): Pair<usize, B>,
+    choose: impl Fn(&Receiver<usize, A>, &Receiver<usize, B>) -> Result<usize, RecvError>,
+) {
+    let (mut handed_over, mut left) = (0, 0);
+    for round in 0..200 {
+        tx_a.try_send(2 * round).unwrap();
+        tx_b.try_send(2 * round + 1).unwrap();
+        let got = choose(&rx_a, &rx_b).unwrap();
+        assert!(got == 2 * round || got == 2 * round + 1);
+        handed_over += 1;
+        let rest: Vec<usize> = rx_a.try_iter().chain(rx_b.try_iter()).collect();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(
+            rest[0] + got,
+            4 * round + 1,
+            "the other message of this round stayed"
+        );
+        left += rest.len();
+    }
+    assert_eq!(handed_over + left, 400, "handed over + left = sent");
+}
+
+macro_rules! every_macro_over {
+    ($a:expr, $b:expr) => {
+        exactly_once_rounds(
+            $a,
+            $b,
+            |ra, rb| select! { recv(ra) -> m => m, recv(rb) -> m => m },
+        );
+        exactly_once_rounds($a, $b, |ra, rb| {
+            select_weighted! { recv(ra, 2) -> m => m, recv(rb, 5) -> m => m }
+        });
+        exactly_once_rounds($a, $b, |ra, rb| {
+            select_priority! { recv(ra) -> m => m, recv(rb) -> m => m }
+        });
+        exactly_once_rounds($a, $b, |ra, rb| {
+            select_if! { recv(ra) -> m if true => m, recv(rb) -> m if true => m }
+        });
+        exactly_once_rounds($a, $b, |ra, rb| {
+            let mut select = Select::new();
+            select.recv(ra);
+            select.recv(rb);
+            select.select().1
+        });
+    };
+}
+
+#[test]
+fn every_flavour_and_every_macro_hands_over_exactly_once() {
+    use may_channel::flavors::{
+        BoundedRejecting, DynBoundedBlocking, FirstN, InstrumentedUnbounded, SpinRing,
+    };
+    every_macro_over!(UnboundedMpmc::new(), BoundedBlocking::<4>::new());
+    every_macro_over!(
+        DynBoundedBlocking::with_config(4).unwrap(),
+        LatestN::<4>::new()
+    );
+    every_macro_over!(FirstN::<4>::new(), BoundedRejecting::<4>::new());
+    every_macro_over!(InstrumentedBounded::<4>::new(), SpinRing::<4>::new());
+    every_macro_over!(
+        InstrumentedUnbounded::new(),
+        may_channel::Channel::<may_channel::queue::Bounded<2>, may_channel::wait::Park>::new()
+    );
 }

@@ -7,6 +7,76 @@
 //! through the same few functions in `shared.rs`, with the strategies' hooks
 //! resolved at compile time.
 
+/// The accessors both handles share, written once.
+macro_rules! state_accessors {
+    () => {
+        /// Messages queued now.
+        pub fn len(&self) -> usize {
+            self.shared().len()
+        }
+
+        /// Whether nothing is queued now.
+        pub fn is_empty(&self) -> bool {
+            self.shared().len() == 0
+        }
+
+        /// Whether the channel has no room now (a rendezvous channel always
+        /// reports full: it never has room to store a message).
+        pub fn is_full(&self) -> bool {
+            self.shared().is_full()
+        }
+
+        /// The most messages the channel holds; `None` when unbounded,
+        /// `Some(0)` for a rendezvous channel.
+        pub fn capacity(&self) -> Option<usize> {
+            self.shared().capacity()
+        }
+
+        /// Whether the channel is disconnected: every receiver or every sender
+        /// is gone. Messages still queued can be received.
+        pub fn is_disconnected(&self) -> bool {
+            self.shared().is_disconnected()
+        }
+
+        /// Live senders of this channel.
+        pub fn sender_count(&self) -> usize {
+            self.shared().sender_count()
+        }
+
+        /// Live receivers of this channel.
+        pub fn receiver_count(&self) -> usize {
+            self.shared().receiver_count()
+        }
+
+        /// Whether `other` belongs to the same channel.
+        pub fn same_channel(&self, other: &Self) -> bool {
+            std::ptr::eq(self.shared(), other.shared())
+        }
+
+        /// The channel's metrics sink, for sinks with their own API.
+        pub fn sink(&self) -> &F::Metrics {
+            self.shared().metrics()
+        }
+
+        /// A snapshot of the channel's metrics; only for sinks that report
+        /// (such as [`Counters`](crate::metrics::Counters)).
+        pub fn metrics(&self) -> <F::Metrics as crate::metrics::Report>::Snapshot
+        where
+            F::Metrics: crate::metrics::Report,
+        {
+            crate::metrics::Report::snapshot(self.shared().metrics())
+        }
+
+        /// Zeroes the channel's cumulative metrics.
+        pub fn reset_metrics(&self)
+        where
+            F::Metrics: crate::metrics::Report,
+        {
+            crate::metrics::Report::reset(self.shared().metrics());
+        }
+    };
+}
+
 mod iter;
 mod receiver;
 mod sender;

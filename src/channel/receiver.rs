@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 use super::iter::{Iter, TryIter};
 use super::{Flavor, Shared};
 use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
-use crate::metrics::Report;
 
 /// The receiving half of a channel of flavour `F`. Clone it for more
 /// consumers: each message goes to exactly one of them. When the last clone is
@@ -91,67 +90,7 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
         TryIter { receiver: self }
     }
 
-    /// Messages queued now.
-    pub fn len(&self) -> usize {
-        self.shared.len()
-    }
-
-    /// Whether nothing is queued now.
-    pub fn is_empty(&self) -> bool {
-        self.shared.len() == 0
-    }
-
-    /// Whether the channel has no room now.
-    pub fn is_full(&self) -> bool {
-        self.shared.is_full()
-    }
-
-    /// The most messages the channel holds; `None` when unbounded.
-    pub fn capacity(&self) -> Option<usize> {
-        self.shared.capacity()
-    }
-
-    /// Whether the channel is disconnected: every sender (or every receiver)
-    /// is gone. Queued messages can still be received.
-    pub fn is_disconnected(&self) -> bool {
-        self.shared.is_disconnected()
-    }
-
-    /// Live senders of this channel.
-    pub fn sender_count(&self) -> usize {
-        self.shared.sender_count()
-    }
-
-    /// Live receivers of this channel, this one included.
-    pub fn receiver_count(&self) -> usize {
-        self.shared.receiver_count()
-    }
-
-    /// Whether `other` belongs to the same channel.
-    pub fn same_channel(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
-    }
-
-    /// The channel's metrics sink, for sinks with their own API.
-    pub fn sink(&self) -> &F::Metrics {
-        self.shared.metrics()
-    }
-
-    /// A snapshot of the channel's metrics; only for sinks that report.
-    pub fn metrics(&self) -> <F::Metrics as Report>::Snapshot
-    where
-        F::Metrics: Report,
-    {
-        self.shared.metrics().snapshot()
-    }
-
-    /// Zeroes the channel's cumulative metrics.
-    pub fn reset_metrics(&self)
-    where
-        F::Metrics: Report,
-    {
-        self.shared.metrics().reset();
-    }
+    state_accessors!();
 }
 
 impl<T: Send, F: Flavor> Clone for Receiver<T, F> {

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 use super::{Flavor, Shared};
 use crate::backpressure::{DropOldest, HasSend, HasSendTimeout};
 use crate::error::{SendError, SendTimeoutError, TrySendError};
-use crate::metrics::Report;
 
 /// The sending half of a channel of flavour `F`. Clone it for more
 /// producers; the channel disconnects for receivers when the last clone is
@@ -86,70 +85,7 @@ impl<T: Send, F: Flavor> Sender<T, F> {
         self.shared.send_now(msg)
     }
 
-    /// Messages queued now.
-    pub fn len(&self) -> usize {
-        self.shared.len()
-    }
-
-    /// Whether nothing is queued now.
-    pub fn is_empty(&self) -> bool {
-        self.shared.len() == 0
-    }
-
-    /// Whether the channel has no room now (a rendezvous channel always
-    /// reports full: it never has room to store a message).
-    pub fn is_full(&self) -> bool {
-        self.shared.is_full()
-    }
-
-    /// The most messages the channel holds; `None` when unbounded, `Some(0)`
-    /// for a rendezvous channel.
-    pub fn capacity(&self) -> Option<usize> {
-        self.shared.capacity()
-    }
-
-    /// Whether the channel is disconnected: every receiver (or every sender)
-    /// is gone.
-    pub fn is_disconnected(&self) -> bool {
-        self.shared.is_disconnected()
-    }
-
-    /// Live senders of this channel, this one included.
-    pub fn sender_count(&self) -> usize {
-        self.shared.sender_count()
-    }
-
-    /// Live receivers of this channel.
-    pub fn receiver_count(&self) -> usize {
-        self.shared.receiver_count()
-    }
-
-    /// Whether `other` belongs to the same channel.
-    pub fn same_channel(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
-    }
-
-    /// The channel's metrics sink, for sinks with their own API.
-    pub fn sink(&self) -> &F::Metrics {
-        self.shared.metrics()
-    }
-
-    /// A snapshot of the channel's metrics; only for sinks that report
-    /// (such as [`Counters`](crate::metrics::Counters)).
-    pub fn metrics(&self) -> <F::Metrics as Report>::Snapshot
-    where
-        F::Metrics: Report,
-    {
-        self.shared.metrics().snapshot()
-    }
-
-    /// Zeroes the channel's cumulative metrics.
-    pub fn reset_metrics(&self)
-    where
-        F::Metrics: Report,
-    {
-        self.shared.metrics().reset();
-    }
+    state_accessors!();
 }
 
 impl<T, Q, W, M, P> Sender<T, super::Channel<Q, W, DropOldest, M, P>>

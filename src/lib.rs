@@ -82,6 +82,7 @@ mod channel;
 mod error;
 pub mod flavors;
 pub mod metrics;
+pub mod ops;
 pub mod placement;
 pub mod queue;
 pub mod select;

@@ -27,9 +27,7 @@ use std::time::Duration;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use crossbeam_queue::ArrayQueue;
 use may_channel::backpressure::{HasSend, ValidFor};
-use may_channel::flavors::{
-    BoundedBlocking, InstrumentedBounded, SpinRing, UnboundedMpmc,
-};
+use may_channel::flavors::{BoundedBlocking, InstrumentedBounded, SpinRing, UnboundedMpmc};
 use may_channel::metrics::MetricsSink;
 use may_channel::placement::Placement;
 use may_channel::queue::QueueStrategy;
@@ -328,22 +326,29 @@ impl<R> Task<R> {
     }
 }
 
-/// One iteration: `producers` send `COUNT` messages in all, `consumers`
-/// receive until the channel disconnects. Checks that every message arrived.
+/// One iteration: `producers` send `COUNT` messages in all and each of the
+/// `consumers` receives its share (`COUNT / consumers`), as in
+/// crossbeam-channel's suite. Consumers count messages rather than wait for
+/// the disconnect, so the workloads time the transfer, not the shutdown (and
+/// `may::sync::mpmc`, whose disconnect can leave one of several blocked
+/// receivers asleep for ever, can take part). The sum of what arrived is
+/// checked, so a lost or duplicated message fails the bench.
 fn transfer<C: Contender>(runtime: Runtime, producers: usize, consumers: usize) -> usize {
     let (tx, rx) = C::pair();
     let per_producer = COUNT / producers;
+    let per_consumer = per_producer * producers / consumers;
+    assert_eq!(per_consumer * consumers, per_producer * producers);
 
-    let receivers: Vec<Task<(usize, usize)>> = C::receivers(rx, consumers)
+    let receivers: Vec<Task<usize>> = C::receivers(rx, consumers)
         .into_iter()
         .map(|rx| {
             runtime.spawn(move || {
-                let (mut n, mut sum) = (0usize, 0usize);
-                while let Some(msg) = C::recv(&rx) {
-                    n += 1;
+                let mut sum = 0usize;
+                for _ in 0..per_consumer {
+                    let msg = C::recv(&rx).expect("senders outlive the transfer");
                     sum = sum.wrapping_add(msg);
                 }
-                (n, sum)
+                sum
             })
         })
         .collect();
@@ -357,18 +362,17 @@ fn transfer<C: Contender>(runtime: Runtime, producers: usize, consumers: usize) 
             })
         })
         .collect();
-    drop(tx);
 
     for sender in senders {
         sender.join();
     }
-    let (received, sum) = receivers
+    let sum = receivers
         .into_iter()
         .map(Task::join)
-        .fold((0usize, 0usize), |(n, s), (dn, ds)| {
-            (n + dn, s.wrapping_add(ds))
-        });
-    assert_eq!(received, per_producer * producers, "lost or duplicated messages");
+        .fold(0usize, usize::wrapping_add);
+    drop(tx);
+    let expected = producers * (per_producer * (per_producer - 1) / 2);
+    assert_eq!(sum, expected, "lost or duplicated messages");
     sum
 }
 

@@ -43,7 +43,7 @@ pub struct ShardedStackQueue<T, const SHARDS: usize, const PER_SHARD: usize> {
 
 impl<T, const SHARDS: usize, const PER_SHARD: usize> ShardedStackQueue<T, SHARDS, PER_SHARD> {
     /// Shards in the order a caller whose home is `home` visits them.
-    fn from_home(&self, home: usize) -> impl Iterator<Item = &Mutex<Vec<T>>> {
+    fn visiting_from(&self, home: usize) -> impl Iterator<Item = &Mutex<Vec<T>>> {
         (0..SHARDS).map(move |i| &self.shards[(home + i) % SHARDS])
     }
 }
@@ -60,7 +60,7 @@ impl<T: Send, const SHARDS: usize, const PER_SHARD: usize> RawQueue<T>
     fn push(&self, item: T, home: usize) -> Result<(), T> {
         // The mutex both protects the stack and provides the happens-before
         // edge from this push to the pop that returns `item`.
-        for shard in self.from_home(home) {
+        for shard in self.visiting_from(home) {
             let mut stack = lock(shard);
             if stack.len() < PER_SHARD {
                 stack.push(item);
@@ -71,7 +71,7 @@ impl<T: Send, const SHARDS: usize, const PER_SHARD: usize> RawQueue<T>
     }
 
     fn pop(&self, home: usize) -> Option<T> {
-        self.from_home(home).find_map(|shard| lock(shard).pop())
+        self.visiting_from(home).find_map(|shard| lock(shard).pop())
     }
 
     fn len(&self) -> usize {

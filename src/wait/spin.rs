@@ -19,12 +19,18 @@ impl WaitStrategy for Spin {
     }
 }
 
-/// Spins for about `2^min(attempt, 6)` pause instructions, then yields the
-/// thread, as `crossbeam_utils::Backoff::snooze` does.
+/// Backs off for failed attempt number `attempt`: spins about
+/// `2^(attempt + 1)` pause instructions for the first seven attempts (through
+/// `crossbeam_utils::Backoff`), then yields the thread, as `Backoff::snooze`
+/// does once its spin limit is reached.
 pub(super) fn spin_for(attempt: u32) {
-    let backoff = Backoff::new();
-    for _ in 0..attempt.min(7) {
-        backoff.snooze();
+    const SPIN_ATTEMPTS: u32 = 7;
+    if attempt >= SPIN_ATTEMPTS {
+        std::thread::yield_now();
+        return;
     }
-    backoff.snooze();
+    let backoff = Backoff::new();
+    for _ in 0..=attempt {
+        backoff.spin();
+    }
 }

@@ -61,6 +61,9 @@ pub type InstrumentedBounded<const N: usize> =
 pub type InstrumentedUnbounded = Channel<Unbounded, SpinThenPark, Unlimited, Counters, Anywhere>;
 
 /// The bare bounded ring: spins instead of parking, refuses when full, records
-/// nothing. The zero-cost baseline: it should cost what
-/// `crossbeam_queue::ArrayQueue` costs (see `benches/core.rs`).
+/// nothing. The baseline for what the framework costs over the
+/// `crossbeam_queue::ArrayQueue` it wraps (`benches/core.rs`, group
+/// `zero_cost`): every strategy hook compiles away, but each store still pays
+/// the `SeqCst` fence of the wake-up protocol, because a select or a merge may
+/// wait on any channel, whatever its wait strategy.
 pub type SpinRing<const N: usize> = Channel<Bounded<N>, Spin, Reject, NoMetrics, Anywhere>;

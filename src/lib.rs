@@ -79,6 +79,7 @@
 pub mod backpressure;
 pub mod builder;
 mod channel;
+pub mod compat;
 mod error;
 pub mod flavors;
 pub mod metrics;

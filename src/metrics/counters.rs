@@ -50,7 +50,10 @@ pub struct CountersSnapshot {
     pub dropped: u64,
     /// Messages queued now.
     pub len: u64,
-    /// The most messages queued at once since creation or the last reset.
+    /// The most messages queued at once since creation or the last reset,
+    /// as the senders saw it: a receiver that has taken a message but not yet
+    /// counted it makes the figure run ahead by one per such receiver, so it
+    /// can exceed the capacity by the number of concurrent receivers.
     pub peak_len: u64,
     /// Time spent parked by senders and receivers together.
     pub blocked_time: Duration,

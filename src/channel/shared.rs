@@ -100,10 +100,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     pub(crate) fn sender_count(&self) -> usize {
+        // Relaxed: a snapshot for the caller; nothing is read through it.
         self.sender_count.load(Ordering::Relaxed)
     }
 
     pub(crate) fn receiver_count(&self) -> usize {
+        // Relaxed: as in `sender_count`.
         self.receiver_count.load(Ordering::Relaxed)
     }
 

@@ -194,6 +194,7 @@ impl WaitList {
     /// Wakes up to `n` waiters; same preconditions as [`notify_one`](Self::notify_one).
     #[inline]
     pub(crate) fn notify_many(&self, n: usize) {
+        // Relaxed: as in `notify_one`.
         if n != 0 && self.waiting.load(Ordering::Relaxed) != 0 {
             self.wake(n);
         }
@@ -201,6 +202,7 @@ impl WaitList {
 
     /// Wakes every waiter; same preconditions as [`notify_one`](Self::notify_one).
     pub(crate) fn notify_all(&self) {
+        // Relaxed: as in `notify_one`.
         if self.waiting.load(Ordering::Relaxed) != 0 {
             self.wake(usize::MAX);
         }
@@ -230,6 +232,8 @@ impl WaitList {
                 woken += 1;
             }
         }
+        // Relaxed: written under the lock; readers outside it are ordered by
+        // the fences of invariant 4.
         self.waiting.store(entries.len(), Ordering::Relaxed);
     }
 
@@ -240,6 +244,7 @@ impl WaitList {
         let mut entries = lock(&self.entries);
         if let Some(index) = entries.iter().position(|&(entry, _)| entry == target) {
             entries.remove(index);
+            // Relaxed: as in `wake`.
             self.waiting.store(entries.len(), Ordering::Relaxed);
         }
     }

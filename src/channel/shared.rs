@@ -6,14 +6,13 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::Flavor;
-use super::waker::{ONLY, WaitList, Waiter};
+use super::waker::{WaitList, block_on};
 use crate::backpressure::{Backpressure, OnFull};
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::metrics::{MetricsSink, Side};
 use crate::placement::Placement;
 use crate::queue::{QueueStrategy, RawQueue};
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, fence};
-use crate::wait::{Context, Pause, WaitStrategy};
 
 /// What a channel's queue stores: a message and the stamp its metrics sink
 /// keeps beside it (`()` for sinks that keep none, so an envelope is then
@@ -194,35 +193,19 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Attempt<R>,
     ) -> Option<R> {
-        // The fast path: most operations complete on the first attempt and
-        // never look at the clock or the calling context.
-        if let Attempt::Done(result) = attempt() {
-            return Some(result);
-        }
-        let context = Context::current();
-        let mut failed = 0u32;
-        loop {
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                return None;
-            }
-            if self.wait.pause(failed, context) == Pause::Park {
-                let waiter = Waiter::new(context);
-                let registration = list.register(&waiter, ONLY);
-                if let Attempt::Done(result) = attempt() {
-                    registration.abandon();
-                    return Some(result);
-                }
-                let blocked = BlockedGuard::new(&self.metrics, side);
+        block_on(
+            list,
+            &self.wait,
+            deadline,
+            || match attempt() {
+                Attempt::Done(result) => Some(result),
+                Attempt::Again => None,
+            },
+            |waiter, context, deadline| {
+                let _blocked = BlockedGuard::new(&self.metrics, side);
                 waiter.park(context, deadline);
-                drop(blocked);
-                registration.finish();
-            } else {
-                failed = failed.saturating_add(1);
-            }
-            if let Attempt::Done(result) = attempt() {
-                return Some(result);
-            }
-        }
+            },
+        )
     }
 
     // -------------------------------------------------------------- sending

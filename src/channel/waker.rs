@@ -38,7 +38,7 @@ use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
-use crate::wait::Context;
+use crate::wait::{Context, Pause, WaitStrategy};
 
 /// One blocked operation. Lives on the stack of the operation.
 pub struct Waiter {
@@ -246,6 +246,49 @@ impl WaitList {
             entries.remove(index);
             // Relaxed: as in `wake`.
             self.waiting.store(entries.len(), Ordering::Relaxed);
+        }
+    }
+}
+
+/// The one blocking loop, shared by every operation that waits on a single
+/// list (channel sends and receives, broadcast receives). Runs `attempt` until
+/// it returns `Some`, asking `wait` between failures whether to retry or to
+/// park; parking links a stack waiter into `list`, re-checks, and calls `park`
+/// (which lets the caller bracket the park, for metrics). Returns `None` once
+/// `deadline` has passed. `attempt` runs at least once, so a deadline already
+/// past makes this a single try.
+pub(crate) fn block_on<R>(
+    list: &WaitList,
+    wait: &impl WaitStrategy,
+    deadline: Option<Instant>,
+    mut attempt: impl FnMut() -> Option<R>,
+    mut park: impl FnMut(&Waiter, Context, Option<Instant>),
+) -> Option<R> {
+    // The fast path: most operations complete on the first attempt and never
+    // look at the clock or the calling context.
+    if let Some(result) = attempt() {
+        return Some(result);
+    }
+    let context = Context::current();
+    let mut failed = 0u32;
+    loop {
+        if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            return None;
+        }
+        if wait.pause(failed, context) == Pause::Park {
+            let waiter = Waiter::new(context);
+            let registration = list.register(&waiter, ONLY);
+            if let Some(result) = attempt() {
+                registration.abandon();
+                return Some(result);
+            }
+            park(&waiter, context, deadline);
+            registration.finish();
+        } else {
+            failed = failed.saturating_add(1);
+        }
+        if let Some(result) = attempt() {
+            return Some(result);
         }
     }
 }

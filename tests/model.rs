@@ -423,13 +423,21 @@ impl<S: Subject> Model<S> {
             Policy::Reject => Sent::Full(id),
             Policy::DropNewest => {
                 self.dropped += 1;
-                assert_eq!(self.ledger.drops_of(id), 1, "DropNewest drops the new message");
+                assert_eq!(
+                    self.ledger.drops_of(id),
+                    1,
+                    "DropNewest drops the new message"
+                );
                 Sent::Stored
             }
             Policy::DropOldest => {
                 let oldest = self.queue.pop_front().expect("full, so not empty");
                 self.dropped += 1;
-                assert_eq!(self.ledger.drops_of(oldest), 1, "DropOldest drops the oldest");
+                assert_eq!(
+                    self.ledger.drops_of(oldest),
+                    1,
+                    "DropOldest drops the oldest"
+                );
                 self.store(id);
                 Sent::Stored
             }
@@ -549,7 +557,11 @@ impl<S: Subject> Model<S> {
                 for &id in &batch_ids[..stored] {
                     self.store(id);
                 }
-                assert_eq!(refused, batch_ids[stored..], "send_batch refuses the suffix");
+                assert_eq!(
+                    refused,
+                    batch_ids[stored..],
+                    "send_batch refuses the suffix"
+                );
             }
             Op::TryRecv(h) => {
                 let Some(rx) = self.receiver(h) else { return };
@@ -692,7 +704,11 @@ impl<S: Subject> Model<S> {
         }
         let dropped = drops.iter().filter(|&&d| d == 1).count();
         assert!(drops.iter().all(|&d| d <= 1), "a message dropped twice");
-        assert_eq!(dropped + len, drops.len(), "a message neither queued nor dropped");
+        assert_eq!(
+            dropped + len,
+            drops.len(),
+            "a message neither queued nor dropped"
+        );
     }
 
     /// Drops every handle; afterwards every message ever made must have been

@@ -77,6 +77,7 @@
 //!   builder axis chosen twice) do not compile, and the compiler says why.
 
 pub mod backpressure;
+pub mod broadcast;
 pub mod builder;
 mod channel;
 pub mod compat;
@@ -113,6 +114,17 @@ pub fn bounded<T: Send>(capacity: usize) -> Pair<T, flavors::DynBoundedBlocking>
         Ok(pair) => pair,
         Err(err) => panic!("may_channel::bounded({capacity}): {err}"),
     }
+}
+
+/// A broadcast channel holding the last `capacity` messages, and its first
+/// subscriber; see [`broadcast`](mod@broadcast).
+///
+/// # Panics
+/// If `capacity` is 0; [`broadcast::Builder::build`] returns the error instead.
+pub fn broadcast<T: Clone + Send + Sync>(
+    capacity: usize,
+) -> (broadcast::Sender<T>, broadcast::Subscriber<T>) {
+    broadcast::channel(capacity)
 }
 
 /// A zero-capacity MPMC channel ([`flavors::RendezvousMpmc`]).

@@ -90,7 +90,7 @@ pub use iter::{IntoIter, Iter, TryIter};
 pub use receiver::Receiver;
 pub use sender::Sender;
 pub(crate) use shared::Shared;
-pub(crate) use waker::{WaitList, Waiter};
+pub(crate) use waker::{WaitList, Waiter, block_on};
 
 use crate::backpressure::{Backpressure, ValidFor};
 use crate::error::BuildError;

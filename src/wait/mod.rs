@@ -10,13 +10,22 @@
 //!
 //! | strategy | behaviour | use when |
 //! |---|---|---|
-//! | [`Spin`] | never parks; spins with backoff (yields the coroutine inside may) | latency matters more than a core |
-//! | [`Yield`] | never parks; yields the thread or coroutine each time | many more tasks than cores, short waits |
+//! | [`Spin`] | on a thread never parks, spins with backoff; in a coroutine yields, then parks | latency matters more than a core |
+//! | [`Yield`] | on a thread never parks, yields each time; in a coroutine yields, then parks | many more tasks than cores, short waits |
 //! | [`Park`] | parks at once | waits are long, CPU is precious |
 //! | [`SpinThenPark`] | spins briefly, then parks (the default) | almost always |
 //!
 //! A strategy that never parks burns its CPU until the deadline; it also never
 //! registers, so peers skip the wake-up for it.
+//!
+//! **Inside a coroutine no strategy may wait by yielding alone.** may 0.3.51
+//! runs a worker's *global* run queue (where coroutines spawned or woken from
+//! OS threads land) only when the worker's *local* queue is empty, and a
+//! yielded coroutine goes back to the local queue. A coroutine that keeps
+//! yielding while it waits for a peer in the global queue therefore waits for
+//! ever. So `Spin` and `Yield` yield at most [`COROUTINE_YIELDS`] times in a
+//! coroutine and then park, and a custom strategy must also return
+//! [`Pause::Park`] eventually ([`Context::yield_or_park`] does both).
 //!
 //! # Implementing your own
 //!
@@ -73,6 +82,9 @@ pub enum Context {
     Coroutine,
 }
 
+/// How many times `Spin` and `Yield` yield a coroutine before parking it.
+pub const COROUTINE_YIELDS: u32 = 32;
+
 impl Context {
     /// The context of the caller.
     #[inline]
@@ -81,6 +93,19 @@ impl Context {
             Self::Coroutine
         } else {
             Self::Thread
+        }
+    }
+
+    /// Yields for the first [`COROUTINE_YIELDS`] attempts, then says
+    /// [`Pause::Park`]; the right answer for any strategy in a coroutine
+    /// (see the module docs).
+    #[inline]
+    pub fn yield_or_park(self, attempt: u32) -> Pause {
+        if attempt < COROUTINE_YIELDS {
+            self.yield_now();
+            Pause::Retry
+        } else {
+            Pause::Park
         }
     }
 
@@ -102,9 +127,10 @@ impl Context {
 ///   one blocking operation; the core checks the deadline before each call.
 /// - It may spin or yield before returning, but must not park or sleep: the
 ///   core parks, because only the core knows how to be woken.
-/// - It must eventually return [`Pause::Park`] or yield between retries:
-///   spinning forever inside a coroutine without yielding starves every other
-///   coroutine on that worker (try it with `may::config().set_workers(1)`).
+/// - Inside a coroutine it must eventually return [`Pause::Park`]: spinning
+///   there starves every other coroutine on that worker (try it with
+///   `may::config().set_workers(1)`), and even yielding cannot let a peer
+///   in may's global run queue run (see the module docs).
 /// - It is stored in the channel, so it may hold settings; the shipped
 ///   strategies are zero-sized.
 pub trait WaitStrategy: Default + Send + Sync + 'static {

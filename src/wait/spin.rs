@@ -2,9 +2,11 @@ use crossbeam_utils::Backoff;
 
 use super::{Context, Pause, WaitStrategy};
 
-/// Never parks: retries with exponential spinning on a thread, and yields the
-/// coroutine between retries inside may (spinning there would hold the worker
-/// thread the peer needs).
+/// On a thread: never parks; retries with exponential spinning, then
+/// yields the thread between retries. In a coroutine: yields the coroutine
+/// between retries and parks after [`COROUTINE_YIELDS`](super::COROUTINE_YIELDS)
+/// of them (see the [module docs](super) for why a coroutine cannot wait by
+/// yielding alone).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Spin;
 
@@ -12,10 +14,12 @@ impl WaitStrategy for Spin {
     #[inline]
     fn pause(&self, attempt: u32, context: Context) -> Pause {
         match context {
-            Context::Coroutine => context.yield_now(),
-            Context::Thread => spin_for(attempt),
+            Context::Coroutine => context.yield_or_park(attempt),
+            Context::Thread => {
+                spin_for(attempt);
+                Pause::Retry
+            }
         }
-        Pause::Retry
     }
 }
 

@@ -82,6 +82,7 @@ pub mod builder;
 mod channel;
 pub mod compat;
 mod error;
+pub mod fanout;
 pub mod flavors;
 pub mod metrics;
 pub mod ops;

@@ -1,5 +1,6 @@
-//! Select on a single may worker: a select that parked the worker thread
-//! instead of the coroutine would deadlock here (the watchdog fails it).
+//! Select, broadcast and operators on a single may worker: anything that
+//! parked the worker thread instead of the coroutine would deadlock here (the
+//! watchdog fails it).
 
 mod common;
 
@@ -138,5 +139,62 @@ fn weighted_select_in_coroutines_on_one_worker() {
         let left = rx_a.len() + rx_b.len();
         assert_eq!(a + b, 1_000);
         assert_eq!(left, 1_000, "received + left = sent");
+    });
+}
+
+#[test]
+fn broadcast_subscribers_and_a_blocking_publisher_share_one_worker() {
+    one_worker();
+    within(60, || {
+        use may_channel::broadcast::{Builder, Overflow};
+        let (tx, first) = Builder::new(2)
+            .overflow(Overflow::Block)
+            .build::<u32>()
+            .unwrap();
+        let mut subs = vec![first];
+        subs.extend((0..3).map(|_| tx.subscribe()));
+        let readers: Vec<_> = subs
+            .into_iter()
+            .map(|mut sub| may::go!(move || sub.iter().map(u64::from).sum::<u64>()))
+            .collect();
+        // The ring holds 2: the publisher parks behind the slowest reader
+        // again and again, on the same worker as all of them.
+        let publisher = may::go!(move || (0..500u32).for_each(|i| {
+            tx.send(i);
+        }));
+        publisher.join().unwrap();
+        for reader in readers {
+            assert_eq!(reader.join().unwrap(), (0..500u64).sum::<u64>());
+        }
+    });
+}
+
+#[test]
+fn operators_and_merge_on_one_worker() {
+    one_worker();
+    within(60, || {
+        use may_channel::ops::Source;
+        let (tx_a, rx_a) = BoundedBlocking::<1>::new::<u32>();
+        let (tx_b, rx_b) = UnboundedMpmc::new::<u32>();
+        let consumer = may::go!(move || {
+            rx_a.map(|x| x * 2)
+                .merge(rx_b.filter(|x| x % 2 == 1))
+                .batch_timeout(8, Duration::from_millis(5))
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+        });
+        let a = may::go!(move || (0..200).for_each(|i| tx_a.send(i).unwrap()));
+        let b = may::go!(move || (0..200).for_each(|i| tx_b.send(i).unwrap()));
+        a.join().unwrap();
+        b.join().unwrap();
+        let mut got = consumer.join().unwrap();
+        got.sort_unstable();
+        let mut expected: Vec<u32> = (0..200)
+            .map(|x| x * 2)
+            .chain((0..200).filter(|x| x % 2 == 1))
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(got, expected);
     });
 }

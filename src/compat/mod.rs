@@ -91,7 +91,7 @@
 //!   types carry the bound), as every channel of this crate requires. may
 //!   accepts any `T`, but its handles cross threads only for `T: Send`, so
 //!   only code that keeps a channel of non-`Send` messages on one thread, or
-//!   that is generic over an unbounded `T`, needs a change.
+//!   that is generic over a `T` without a `Send` bound, needs a change.
 //! - All three modules share one implementation, an MPMC queue. Blocking
 //!   (`recv`, `recv_timeout`, the blocking iterators) goes through this
 //!   crate's single wait path: it parks the coroutine inside may and the
@@ -101,10 +101,11 @@
 //!   here, is sound here whatever the module.
 //! - `recv_timeout` with a timeout too large to add to `Instant::now()` waits
 //!   without limit; may's `mpsc` panics on the overflow.
-//! - `spsc` has no `DropGuard`: may exports that type by accident (it is part
-//!   of its parking internals, and user code can neither make nor receive
-//!   one).
-//! - The iterators also implement `Debug`.
+//! - `spsc` has no `DropGuard`. may's `spsc` makes that type public, but it
+//!   belongs to may's parking internals: user code can neither create one
+//!   nor get one from any function.
+//! - Additions: `as_inner` / `into_inner` on every handle, and `Debug` on the
+//!   iterators.
 
 /// Defines the items shared by the compat modules in the module that invokes
 /// it: `channel`, `Sender`, `Receiver`, `Iter`, `TryIter`, `IntoIter`, their

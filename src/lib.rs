@@ -91,6 +91,7 @@ pub mod queue;
 pub mod select;
 mod sync;
 pub mod wait;
+pub mod zerocopy;
 
 pub use builder::ChannelBuilder;
 pub use channel::{Channel, Envelope, Flavor, IntoIter, Iter, Pair, Receiver, Sender, TryIter};

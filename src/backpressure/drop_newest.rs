@@ -1,5 +1,5 @@
 use super::{Backpressure, HasSend, OnFull, Sealed, ValidFor};
-use crate::queue::BoundedKind;
+use crate::queue::{BoundedKind, LendingKind};
 
 /// Drops the newest: on a full channel `send` drops the incoming message,
 /// counts it in the metrics sink (`on_discard`) and returns `Ok`, for streams
@@ -12,4 +12,5 @@ impl Backpressure for DropNewest {
     const ON_FULL: OnFull = OnFull::DiscardIncoming;
 }
 impl ValidFor<BoundedKind> for DropNewest {}
+impl ValidFor<LendingKind> for DropNewest {}
 impl HasSend for DropNewest {}

@@ -1,5 +1,5 @@
 use super::{Backpressure, OnFull, Sealed, ValidFor};
-use crate::queue::{BoundedKind, RendezvousKind};
+use crate::queue::{BoundedKind, LendingKind, RendezvousKind};
 
 /// Refuses: a full channel hands the message back at once in
 /// `TrySendError::Full`. Such channels have `try_send` and no `send`, so a
@@ -12,4 +12,5 @@ impl Backpressure for Reject {
     const ON_FULL: OnFull = OnFull::Refuse;
 }
 impl ValidFor<BoundedKind> for Reject {}
+impl ValidFor<LendingKind> for Reject {}
 impl ValidFor<RendezvousKind> for Reject {}

@@ -18,12 +18,13 @@ use crate::sync::{AtomicBool, AtomicUsize, Ordering, fence};
 /// keeps beside it (`()` for sinks that keep none, so an envelope is then
 /// exactly as large as the message).
 pub struct Envelope<T, S> {
-    msg: T,
-    stamp: S,
+    pub(crate) msg: T,
+    pub(crate) stamp: S,
 }
 
-type Stamp<F> = <<F as Flavor>::Metrics as MetricsSink>::Stamp;
-type QueueOf<T, F> = <<F as Flavor>::Queue as QueueStrategy>::Queue<Envelope<T, Stamp<F>>>;
+pub(crate) type Stamp<F> = <<F as Flavor>::Metrics as MetricsSink>::Stamp;
+pub(crate) type QueueOf<T, F> =
+    <<F as Flavor>::Queue as QueueStrategy>::Queue<Envelope<T, Stamp<F>>>;
 
 pub(crate) struct Shared<T: Send, F: Flavor> {
     queue: QueueOf<T, F>,
@@ -74,6 +75,28 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     // ---------------------------------------------------------------- state
+
+    pub(crate) fn queue(&self) -> &QueueOf<T, F> {
+        &self.queue
+    }
+
+    /// The blocking loop on the senders' (`Side::Send`) or receivers' list,
+    /// for operations outside this file (zero-copy guards).
+    pub(crate) fn wait_for<R>(
+        &self,
+        side: Side,
+        deadline: Option<Instant>,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        let list = match side {
+            Side::Send => &*self.senders,
+            Side::Recv => &*self.receivers,
+        };
+        self.block_on(list, side, deadline, || match attempt() {
+            Some(result) => Attempt::Done(result),
+            None => Attempt::Again,
+        })
+    }
 
     pub(crate) fn metrics(&self) -> &F::Metrics {
         &self.metrics
@@ -156,7 +179,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// A message was stored: wake a receiver.
     #[inline]
-    fn message_stored(&self, count: usize) {
+    pub(crate) fn message_stored(&self, count: usize) {
         fence(Ordering::SeqCst);
         self.receivers.notify_many(count);
     }
@@ -164,7 +187,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// `count` messages were taken: wake senders waiting for room and a
     /// sender waiting for its hand-over.
     #[inline]
-    fn messages_taken(&self, count: usize) {
+    pub(crate) fn messages_taken(&self, count: usize) {
         // Senders wait for room under `Block`, and a select's send branch may
         // wait for room under `Reject` too; the other policies never wait.
         let senders_may_wait = matches!(

@@ -13,6 +13,7 @@
 //! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (`crossbeam_queue::ArrayQueue`) |
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
+//! | [`Slots<N>`] | [`LendingKind`] | ring of `N` reusable slots that lend `&mut T` (zero-copy) |
 //!
 //! # Implementing your own queue
 //!
@@ -70,10 +71,12 @@
 
 mod bounded;
 mod rendezvous;
+mod slots;
 mod unbounded;
 
 pub use bounded::{Bounded, BoundedQueue, DynBounded};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
+pub use slots::{Claim, SlotQueue, Slots};
 pub use unbounded::{Unbounded, UnboundedQueue};
 
 use crate::backpressure::Backpressure;
@@ -212,10 +215,17 @@ pub enum BoundedKind {}
 /// A queue of capacity zero. Accepts [`Block`](crate::backpressure::Block)
 /// (the default) and [`Reject`](crate::backpressure::Reject).
 pub enum RendezvousKind {}
+/// A bounded queue that lends its slots ([`Slots`]). Accepts
+/// [`Block`](crate::backpressure::Block) (the default),
+/// [`Reject`](crate::backpressure::Reject) and
+/// [`DropNewest`](crate::backpressure::DropNewest); not `DropOldest`, since a
+/// lent slot cannot be evicted.
+pub enum LendingKind {}
 
 impl sealed::Sealed for UnboundedKind {}
 impl sealed::Sealed for BoundedKind {}
 impl sealed::Sealed for RendezvousKind {}
+impl sealed::Sealed for LendingKind {}
 
 impl QueueKind for UnboundedKind {
     type DefaultBackpressure = crate::backpressure::Unlimited;
@@ -224,5 +234,8 @@ impl QueueKind for BoundedKind {
     type DefaultBackpressure = crate::backpressure::Block;
 }
 impl QueueKind for RendezvousKind {
+    type DefaultBackpressure = crate::backpressure::Block;
+}
+impl QueueKind for LendingKind {
     type DefaultBackpressure = crate::backpressure::Block;
 }

@@ -1,0 +1,278 @@
+//! A ring of reusable slots that can lend `&mut T` to a sender or a
+//! receiver for as long as a guard lives (see [`crate::zerocopy`]).
+//!
+//! The algorithm is Dmitry Vyukov's bounded MPMC queue, with each operation
+//! split in two: *claim* (win the position by a CAS on `tail` or `head`) and
+//! *finish* (publish the slot to the other side by storing its sequence
+//! number). Between the two, the claimant owns the slot exclusively, which is
+//! what lets a guard hand out `&mut T`.
+//!
+//! Slot `i` starts with sequence `i`. For position `p` (slot `p % capacity`):
+//! - a sender may claim it when the sequence is `p`, and publishes it by
+//!   storing `p + 1`;
+//! - a receiver may claim it when the sequence is `p + 1`, and releases it by
+//!   storing `p + capacity` (the sequence a sender of the next lap expects).
+//!
+//! A slot keeps its value after a receive by reference (recycled, so a `Vec`
+//! keeps its capacity); a receive by value moves the value out and marks the
+//! slot empty, and the next sender by reference fills it with `T::default()`.
+
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use super::{LendingKind, QueueStrategy, RawQueue};
+use crate::sync::{AtomicUsize, Ordering};
+
+/// A bounded FIFO ring of `N` reusable slots that can lend its slots out:
+/// the queue behind zero-copy `send_ref` / `recv_ref`. By-value `send` and
+/// `recv` work on it too. `Slots<0>` does not compile.
+pub struct Slots<const N: usize>;
+
+/// The queue [`Slots`] builds.
+pub struct SlotQueue<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+}
+
+struct Slot<T> {
+    sequence: AtomicUsize,
+    /// Whether `value` holds a `T`. Read and written only by the slot's
+    /// current claimant (or by `drop`, which has `&mut self`).
+    filled: UnsafeCell<bool>,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: a slot's `filled` and `value` are only touched by the one thread
+// that claimed the slot through the sequence protocol (module docs), so
+// sharing the queue only ever moves `T` values between threads: `T: Send`
+// suffices, as for any channel.
+unsafe impl<T: Send> Sync for SlotQueue<T> {}
+// SAFETY: as above; the queue owns its `T`s.
+unsafe impl<T: Send> Send for SlotQueue<T> {}
+
+impl<const N: usize> Slots<N> {
+    const NONZERO: () = assert!(
+        N > 0,
+        "Slots<0> holds nothing: use the Rendezvous queue for a zero-capacity channel"
+    );
+}
+
+impl<const N: usize> QueueStrategy for Slots<N> {
+    type Kind = LendingKind;
+    type Config = ();
+    type Queue<T: Send> = SlotQueue<T>;
+
+    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+        let () = Self::NONZERO;
+        SlotQueue {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            slots: (0..N)
+                .map(|i| Slot {
+                    sequence: AtomicUsize::new(i),
+                    filled: UnsafeCell::new(false),
+                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A slot won by a sender or a receiver, not yet finished. Owning one means
+/// owning the slot's contents.
+pub struct Claim<'a, T> {
+    slot: &'a Slot<T>,
+    position: usize,
+}
+
+impl<T> SlotQueue<T> {
+    fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Claims the next position for a sender, if its slot is free.
+    pub(crate) fn claim_send(&self) -> Option<Claim<'_, T>> {
+        // Relaxed: the position is only a guess until the CAS below wins it;
+        // the slot's contents are ordered by its sequence (Acquire/Release).
+        let mut position = self.tail.load(Ordering::Relaxed);
+        loop {
+            let slot = &self.slots[position % self.capacity()];
+            // Acquire: pairs with the receiver's Release in `release`, so its
+            // use of the slot happened before ours.
+            let sequence = slot.sequence.load(Ordering::Acquire);
+            match sequence.wrapping_sub(position) as isize {
+                0 => match self.tail.compare_exchange_weak(
+                    position,
+                    position.wrapping_add(1),
+                    // Relaxed: the CAS only arbitrates between senders; the
+                    // slot contents are ordered by `sequence`.
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Some(Claim { slot, position }),
+                    Err(current) => position = current,
+                },
+                // The slot still holds last lap's message: full.
+                difference if difference < 0 => return None,
+                // Another sender claimed this position: try the next.
+                _ => position = self.tail.load(Ordering::Relaxed),
+            }
+        }
+    }
+
+    /// Claims the oldest published position for a receiver, if any.
+    pub(crate) fn claim_recv(&self) -> Option<Claim<'_, T>> {
+        // Relaxed: as in `claim_send`.
+        let mut position = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = &self.slots[position % self.capacity()];
+            // Acquire: pairs with the sender's Release in `publish`.
+            let sequence = slot.sequence.load(Ordering::Acquire);
+            match sequence.wrapping_sub(position.wrapping_add(1)) as isize {
+                0 => match self.head.compare_exchange_weak(
+                    position,
+                    position.wrapping_add(1),
+                    // Relaxed: as in `claim_send`.
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Some(Claim { slot, position }),
+                    Err(current) => position = current,
+                },
+                // Not published yet (empty, or a sender still holds it).
+                difference if difference < 0 => return None,
+                _ => position = self.head.load(Ordering::Relaxed),
+            }
+        }
+    }
+
+    /// Makes a sender's claimed slot visible to receivers.
+    pub(crate) fn publish(&self, claim: Claim<'_, T>) {
+        // Release: the slot's contents written under the claim happen before
+        // the receiver's Acquire load of the sequence.
+        claim
+            .slot
+            .sequence
+            .store(claim.position.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Returns a receiver's claimed slot to the senders of the next lap.
+    pub(crate) fn release(&self, claim: Claim<'_, T>) {
+        // Release: our use of the slot happens before the next sender's
+        // Acquire load of the sequence.
+        claim.slot.sequence.store(
+            claim.position.wrapping_add(self.capacity()),
+            Ordering::Release,
+        );
+    }
+}
+
+impl<T> Claim<'_, T> {
+    /// The slot's value, if it holds one.
+    pub(crate) fn get_mut(&mut self) -> Option<&mut T> {
+        // SAFETY: the claim owns the slot (module docs), so nobody else reads
+        // or writes `filled` or `value` while it lives; `filled` says whether
+        // `value` is initialised.
+        unsafe {
+            if *self.slot.filled.get() {
+                Some((*self.slot.value.get()).assume_init_mut())
+            } else {
+                None
+            }
+        }
+    }
+
+    /// Shared access to the slot's value, if it holds one.
+    pub(crate) fn get(&self) -> Option<&T> {
+        // SAFETY: as in `get_mut`: the claim owns the slot.
+        unsafe {
+            if *self.slot.filled.get() {
+                Some((*self.slot.value.get()).assume_init_ref())
+            } else {
+                None
+            }
+        }
+    }
+
+    /// The slot's value, filled with `fill()` first if it was empty.
+    pub(crate) fn get_or_fill(&mut self, fill: impl FnOnce() -> T) -> &mut T {
+        // SAFETY: as in `get_mut`; we initialise `value` before marking it
+        // filled, and only read it when filled.
+        unsafe {
+            if !*self.slot.filled.get() {
+                (*self.slot.value.get()).write(fill());
+                *self.slot.filled.get() = true;
+            }
+            (*self.slot.value.get()).assume_init_mut()
+        }
+    }
+
+    /// Stores `value`, dropping what the slot held.
+    pub(crate) fn put(&mut self, value: T) {
+        match self.get_mut() {
+            Some(current) => *current = value,
+            None => {
+                self.get_or_fill(|| value);
+            }
+        }
+    }
+
+    /// Moves the value out, leaving the slot empty.
+    pub(crate) fn take(&mut self) -> Option<T> {
+        // SAFETY: as in `get_mut`; after reading the value out we mark the
+        // slot empty, so it is never read or dropped again.
+        unsafe {
+            if !*self.slot.filled.get() {
+                return None;
+            }
+            *self.slot.filled.get() = false;
+            Some((*self.slot.value.get()).assume_init_read())
+        }
+    }
+}
+
+impl<T: Send> RawQueue<T> for SlotQueue<T> {
+    fn push(&self, item: T, _home: usize) -> Result<(), T> {
+        let Some(mut claim) = self.claim_send() else {
+            return Err(item);
+        };
+        claim.put(item);
+        self.publish(claim);
+        Ok(())
+    }
+
+    fn pop(&self, _home: usize) -> Option<T> {
+        let mut claim = self.claim_recv()?;
+        let item = claim.take();
+        self.release(claim);
+        // A published slot always holds a value: senders fill it first.
+        debug_assert!(item.is_some());
+        item
+    }
+
+    fn len(&self) -> usize {
+        // Relaxed: a snapshot, as documented on `RawQueue::len`.
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed);
+        tail.wrapping_sub(head).min(self.capacity())
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        Some(self.slots.len())
+    }
+}
+
+impl<T> Drop for SlotQueue<T> {
+    fn drop(&mut self) {
+        for slot in self.slots.iter_mut() {
+            if *slot.filled.get_mut() {
+                // SAFETY: `filled` says the value is initialised, and `&mut
+                // self` means no claim is alive.
+                unsafe { slot.value.get_mut().assume_init_drop() };
+            }
+        }
+    }
+}

@@ -342,3 +342,25 @@ fn one_subscriber_per_coroutine_on_a_loaded_runtime() {
         }
     });
 }
+
+#[test]
+fn subscribe_from_each_start_position() {
+    use may_channel::broadcast::StartAt;
+    let (tx, _first) = may_channel::broadcast::<u32>(4);
+    for i in 0..10 {
+        tx.send(i);
+    }
+    let mut latest = tx.subscribe_from(StartAt::Latest);
+    let mut oldest = tx.subscribe_from(StartAt::Oldest);
+    let mut replay_two = tx.subscribe_from(StartAt::Replay(2));
+    let mut replay_many = tx.subscribe_from(StartAt::Replay(100));
+    tx.send(10);
+    assert_eq!(latest.try_recv(), Ok(10));
+    assert_eq!(oldest.try_recv(), Ok(6), "the oldest of the 4 held");
+    assert_eq!(replay_two.try_recv(), Ok(8));
+    assert_eq!(
+        replay_many.try_recv(),
+        Ok(6),
+        "capped at what the ring holds"
+    );
+}

@@ -63,6 +63,18 @@ pub enum Overflow {
     Block,
 }
 
+/// Where a new subscriber starts reading; see [`Sender::subscribe_from`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// With the next message sent (what [`Sender::subscribe`] does).
+    Latest,
+    /// With the oldest message still in the ring (what
+    /// [`Sender::subscribe_from_oldest`] does).
+    Oldest,
+    /// With the last `n` messages sent (fewer if the ring holds fewer).
+    Replay(u64),
+}
+
 /// A broadcast receive failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecvError {
@@ -156,7 +168,7 @@ impl Builder {
             return Err(BuildError::ZeroCapacity);
         }
         let ring = Arc::new(Ring::new(self.capacity, self.overflow));
-        let subscriber = Subscriber::new(Arc::clone(&ring), ring.latest());
+        let subscriber = Subscriber::new(Arc::clone(&ring), ring.subscribe_back(0));
         Ok((Sender { ring }, subscriber))
     }
 }
@@ -211,12 +223,34 @@ impl<T: Clone + Send + Sync> Sender<T> {
 
     /// A new subscriber that receives every message sent from now on.
     pub fn subscribe(&self) -> Subscriber<T> {
-        Subscriber::new(Arc::clone(&self.ring), self.ring.latest())
+        self.subscribe_from(StartAt::Latest)
     }
 
     /// A new subscriber that starts at the oldest message still in the ring.
     pub fn subscribe_from_oldest(&self) -> Subscriber<T> {
-        Subscriber::new(Arc::clone(&self.ring), self.ring.oldest())
+        self.subscribe_from(StartAt::Oldest)
+    }
+
+    /// A new subscriber that starts where `start` says: unlike a `Clone` of
+    /// an existing subscriber, the position is explicit.
+    ///
+    /// ```
+    /// use may_channel::broadcast::StartAt;
+    ///
+    /// let (tx, _first) = may_channel::broadcast::<u32>(8);
+    /// for i in 0..5 {
+    ///     tx.send(i);
+    /// }
+    /// let mut last_two = tx.subscribe_from(StartAt::Replay(2));
+    /// assert_eq!((last_two.recv(), last_two.recv()), (Ok(3), Ok(4)));
+    /// ```
+    pub fn subscribe_from(&self, start: StartAt) -> Subscriber<T> {
+        let back = match start {
+            StartAt::Latest => 0,
+            StartAt::Oldest => u64::MAX,
+            StartAt::Replay(n) => n,
+        };
+        Subscriber::new(Arc::clone(&self.ring), self.ring.subscribe_back(back))
     }
 
     /// Live subscribers.

@@ -121,16 +121,13 @@ impl<T: Clone + Send + Sync> Ring<T> {
         }
     }
 
-    /// A subscriber at the newest position.
-    pub(crate) fn latest(&self) -> Cursor {
+    /// A subscriber `back` messages before the newest position, but not
+    /// before the oldest message still held.
+    pub(crate) fn subscribe_back(&self, back: u64) -> Cursor {
         let _write = lock(&self.write);
-        self.register(self.tail())
-    }
-
-    /// A subscriber at the oldest message still held.
-    pub(crate) fn oldest(&self) -> Cursor {
-        let _write = lock(&self.write);
-        self.register(self.tail().saturating_sub(self.capacity_u64()))
+        let tail = self.tail();
+        let oldest = tail.saturating_sub(self.capacity_u64());
+        self.register(tail.saturating_sub(back).max(oldest))
     }
 
     /// Counts a new subscriber at `position` (and publishes its position

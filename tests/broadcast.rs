@@ -354,8 +354,6 @@ fn subscribe_from_each_start_position() {
     let mut oldest = tx.subscribe_from(StartAt::Oldest);
     let mut replay_two = tx.subscribe_from(StartAt::Replay(2));
     let mut replay_many = tx.subscribe_from(StartAt::Replay(100));
-    tx.send(10);
-    assert_eq!(latest.try_recv(), Ok(10));
     assert_eq!(oldest.try_recv(), Ok(6), "the oldest of the 4 held");
     assert_eq!(replay_two.try_recv(), Ok(8));
     assert_eq!(
@@ -363,4 +361,7 @@ fn subscribe_from_each_start_position() {
         Ok(6),
         "capped at what the ring holds"
     );
+    assert_eq!(latest.try_recv(), Err(TryRecvError::Empty));
+    tx.send(10);
+    assert_eq!(latest.try_recv(), Ok(10));
 }

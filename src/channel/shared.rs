@@ -519,16 +519,22 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
         let first = self.recv_until(deadline)?;
         buf.push(first);
-        let mut taken = 1;
+        Ok(1 + self.take_ready(buf, max - 1))
+    }
+
+    /// Appends up to `max` messages that are queued now to `buf`, without
+    /// waiting, and wakes senders once for all of them.
+    pub(crate) fn take_ready(&self, buf: &mut Vec<T>, max: usize) -> usize {
+        let mut taken = 0;
         while taken < max {
             let Some(msg) = self.take() else { break };
             buf.push(msg);
             taken += 1;
         }
-        if taken > 1 {
-            self.messages_taken(taken - 1);
+        if taken > 0 {
+            self.messages_taken(taken);
         }
-        Ok(taken)
+        taken
     }
 }
 

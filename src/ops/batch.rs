@@ -36,7 +36,12 @@ impl<S: Source> Source for Batch<S> {
     fn recv_until(&mut self, deadline: Option<Instant>) -> Result<Self::Item, RecvTimeoutError> {
         while self.filling.len() < self.size {
             match self.source.recv_until(deadline) {
-                Ok(item) => self.filling.push(item),
+                Ok(item) => {
+                    self.filling.push(item);
+                    // Whatever else is ready, in one pass.
+                    let room = self.size - self.filling.len();
+                    self.source.drain_ready(&mut self.filling, room);
+                }
                 Err(RecvTimeoutError::Disconnected) if !self.filling.is_empty() => break,
                 Err(err) => return Err(err),
             }
@@ -108,6 +113,8 @@ impl<S: Source> Source for BatchTimeout<S> {
                         self.started = Some(Instant::now());
                     }
                     self.filling.push(item);
+                    let room = self.size.saturating_sub(self.filling.len());
+                    self.source.drain_ready(&mut self.filling, room);
                 }
                 Err(RecvTimeoutError::Disconnected) if !self.filling.is_empty() => {
                     return Ok(self.emit());

@@ -94,6 +94,22 @@ pub trait Source {
         None
     }
 
+    /// Appends up to `max` items that are ready now to `buf`, without
+    /// waiting; returns how many. Sources that can do better than a loop of
+    /// non-blocking receives (a channel takes them in one pass and wakes
+    /// senders once) override it; `batch` uses it after the first item.
+    fn drain_ready(&mut self, buf: &mut Vec<Self::Item>, max: usize) -> usize {
+        let mut drained = 0;
+        while drained < max {
+            match self.try_recv() {
+                Ok(item) => buf.push(item),
+                Err(_) => break,
+            }
+            drained += 1;
+        }
+        drained
+    }
+
     /// Waits for the next item; `Err` once the source has ended.
     fn recv(&mut self) -> Result<Self::Item, RecvError> {
         self.recv_until(None).map_err(|_| RecvError)
@@ -286,6 +302,10 @@ impl<T: Send, F: Flavor> Source for Receiver<T, F> {
         self.shared().recv_until(deadline)
     }
 
+    fn drain_ready(&mut self, buf: &mut Vec<T>, max: usize) -> usize {
+        self.shared().take_ready(buf, max)
+    }
+
     fn channels<'a>(&'a self, out: &mut Vec<&'a dyn Selectable>) {
         out.push(self);
     }
@@ -296,6 +316,10 @@ impl<T: Send, F: Flavor> Source for &Receiver<T, F> {
 
     fn recv_until(&mut self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         self.shared().recv_until(deadline)
+    }
+
+    fn drain_ready(&mut self, buf: &mut Vec<T>, max: usize) -> usize {
+        self.shared().take_ready(buf, max)
     }
 
     fn channels<'a>(&'a self, out: &mut Vec<&'a dyn Selectable>) {

@@ -34,7 +34,10 @@ pub struct Slots<const N: usize>;
 pub struct SlotQueue<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
-    slots: Box<[Slot<T>]>,
+    /// Cache-padded: a sender filling one slot and a receiver reading its
+    /// neighbour must not share a cache line (the slots hold buffers that both
+    /// sides write: a `Vec`'s length changes on fill and on recycle).
+    slots: Box<[CachePadded<Slot<T>>]>,
 }
 
 struct Slot<T> {
@@ -71,10 +74,12 @@ impl<const N: usize> QueueStrategy for Slots<N> {
             head: CachePadded::new(AtomicUsize::new(0)),
             tail: CachePadded::new(AtomicUsize::new(0)),
             slots: (0..N)
-                .map(|i| Slot {
-                    sequence: AtomicUsize::new(i),
-                    filled: UnsafeCell::new(false),
-                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                .map(|i| {
+                    CachePadded::new(Slot {
+                        sequence: AtomicUsize::new(i),
+                        filled: UnsafeCell::new(false),
+                        value: UnsafeCell::new(MaybeUninit::uninit()),
+                    })
                 })
                 .collect(),
         }

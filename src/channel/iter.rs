@@ -52,3 +52,21 @@ impl<T: Send, F: Flavor> IntoIterator for Receiver<T, F> {
         IntoIter { receiver: self }
     }
 }
+
+impl<T: Send, F: Flavor> std::fmt::Debug for Iter<'_, T, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Iter").finish_non_exhaustive()
+    }
+}
+
+impl<T: Send, F: Flavor> std::fmt::Debug for TryIter<'_, T, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TryIter").finish_non_exhaustive()
+    }
+}
+
+impl<T: Send, F: Flavor> std::fmt::Debug for IntoIter<T, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntoIter").finish_non_exhaustive()
+    }
+}

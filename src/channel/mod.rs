@@ -142,6 +142,12 @@ type Marker<Q, W, B, M, P> = fn() -> (Q, W, B, M, P);
 /// Both handles of a new channel of flavour `F`.
 pub type Pair<T, F> = (Sender<T, F>, Receiver<T, F>);
 
+impl<Q: QueueStrategy, W, B, M, P> std::fmt::Debug for Channel<Q, W, B, M, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(std::any::type_name::<Self>())
+    }
+}
+
 mod sealed {
     pub trait Sealed {}
 }

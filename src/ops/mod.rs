@@ -365,6 +365,40 @@ into_iterator_for! {
     [A: Source, B] Zip<A, B>;
 }
 
+/// `Debug` for every operator, without asking the closures or items to be
+/// `Debug`: it names the operator (the chain shows as nested names).
+macro_rules! debug_by_name {
+    ($([$($generics:tt)*] $ty:ty => $name:literal;)*) => {
+        $(
+            impl<$($generics)*> std::fmt::Debug for $ty {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.debug_struct($name).finish_non_exhaustive()
+                }
+            }
+        )*
+    };
+}
+
+debug_by_name! {
+    [S, F] Map<S, F> => "Map";
+    [S, P] Filter<S, P> => "Filter";
+    [S, F] FilterMap<S, F> => "FilterMap";
+    [S] Take<S> => "Take";
+    [S] Skip<S> => "Skip";
+    [S, P] TakeWhile<S, P> => "TakeWhile";
+    [S, P] SkipWhile<S, P> => "SkipWhile";
+    [S, F] Inspect<S, F> => "Inspect";
+    [S: Source] Batch<S> => "Batch";
+    [S: Source] BatchTimeout<S> => "BatchTimeout";
+    [S: Source] Debounce<S> => "Debounce";
+    [S: Source] Throttle<S> => "Throttle";
+    [A, B] Merge<A, B> => "Merge";
+    [A, B] Chain<A, B> => "Chain";
+    [A: Source, B] Zip<A, B> => "Zip";
+    ['a, S] SourceIter<'a, S> => "SourceIter";
+    [S] IntoSourceIter<S> => "IntoSourceIter";
+}
+
 /// Whether `deadline` has passed.
 fn passed(deadline: Option<Instant>) -> bool {
     deadline.is_some_and(|deadline| Instant::now() >= deadline)

@@ -15,12 +15,14 @@ use crate::error::BuildError;
 /// use may_channel::{Channel, queue::Bounded};
 /// let (tx, rx) = Channel::<Bounded<0>>::new::<u32>();
 /// ```
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Bounded<const N: usize>;
 
 /// A bounded FIFO queue whose capacity is chosen at run time (by the
 /// builder's `.capacity(n)` or [`Channel::with_config`](crate::Channel::with_config)).
 /// Same ring as [`Bounded`]; a capacity of 0 is refused with
 /// [`BuildError::ZeroCapacity`].
+#[derive(Clone, Copy, Debug, Default)]
 pub struct DynBounded;
 
 /// The queue [`Bounded`] and [`DynBounded`] build.
@@ -95,5 +97,13 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
     #[inline]
     fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {
         Ok(self.0.force_push(item))
+    }
+}
+
+impl<T: Send> std::fmt::Debug for BoundedQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoundedQueue")
+            .field("len", &RawQueue::len(self))
+            .finish_non_exhaustive()
     }
 }

@@ -17,6 +17,7 @@ use crate::sync::{AtomicU64, Mutex, Ordering, lock};
 /// (timed out) between the check and the pop, and a sender coroutine cancelled
 /// while waiting for its message to be taken. The message stays in the
 /// channel, as the crate promises, and `len()` shows it.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Rendezvous;
 
 /// The queue [`Rendezvous`] builds.
@@ -105,5 +106,13 @@ impl<T: Send> RawQueue<T> for RendezvousQueue<T> {
 
     fn drain_on_disconnect(&self) -> Vec<T> {
         Vec::new()
+    }
+}
+
+impl<T: Send> std::fmt::Debug for RendezvousQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RendezvousQueue")
+            .field("len", &RawQueue::len(self))
+            .finish_non_exhaustive()
     }
 }

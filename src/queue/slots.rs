@@ -28,6 +28,7 @@ use crate::sync::{AtomicUsize, Ordering};
 /// A bounded FIFO ring of `N` reusable slots that can lend its slots out:
 /// the queue behind zero-copy `send_ref` / `recv_ref`. By-value `send` and
 /// `recv` work on it too. `Slots<0>` does not compile.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Slots<const N: usize>;
 
 /// The queue [`Slots`] builds.
@@ -279,5 +280,21 @@ impl<T> Drop for SlotQueue<T> {
                 unsafe { slot.value.get_mut().assume_init_drop() };
             }
         }
+    }
+}
+
+impl<T: Send> std::fmt::Debug for SlotQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlotQueue")
+            .field("len", &RawQueue::len(self))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> std::fmt::Debug for Claim<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("position", &self.position)
+            .finish_non_exhaustive()
     }
 }

@@ -5,6 +5,7 @@ use super::{QueueStrategy, RawQueue, UnboundedKind};
 /// An unbounded FIFO queue: a lock-free linked list of fixed-size segments
 /// (`crossbeam_queue::SegQueue`), which allocates one segment per 31 items
 /// and frees each segment once it has been drained.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Unbounded;
 
 /// The queue [`Unbounded`] builds.
@@ -45,5 +46,13 @@ impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
     #[inline]
     fn capacity(&self) -> Option<usize> {
         None
+    }
+}
+
+impl<T: Send> std::fmt::Debug for UnboundedQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnboundedQueue")
+            .field("len", &RawQueue::len(self))
+            .finish_non_exhaustive()
     }
 }

@@ -22,6 +22,11 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
         &self.shared
     }
 
+    /// The shared state's `Arc`, for exporters that keep a `Weak` to it.
+    pub(crate) fn shared_arc(&self) -> &Arc<Shared<T, F>> {
+        &self.shared
+    }
+
     /// Takes the next message, waiting for one (parking the calling coroutine,
     /// or thread outside may). Fails once the channel is empty and every
     /// sender is gone.

@@ -22,6 +22,11 @@ impl<T: Send, F: Flavor> Sender<T, F> {
         &self.shared
     }
 
+    /// The shared state's `Arc`, for exporters that keep a `Weak` to it.
+    pub(crate) fn shared_arc(&self) -> &Arc<Shared<T, F>> {
+        &self.shared
+    }
+
     /// Sends `msg`, applying the channel's backpressure policy when it is
     /// full: `Block` waits for room (on a rendezvous channel, for a receiver
     /// to take the message), `DropNewest` drops `msg`, `DropOldest` evicts

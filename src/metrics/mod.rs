@@ -8,7 +8,10 @@
 //!
 //! A sink can keep a value beside every queued message
 //! ([`MetricsSink::Stamp`], `()` when it needs none): a latency sink stores a
-//! send time there and reads it back on receive.
+//! send time there and reads it back on receive: that is [`Latency`], whose
+//! lock-free [`Histogram`] gives queueing-latency percentiles. Sinks combine
+//! as tuples, `(Counters, Latency)`, and so do their snapshots. The
+//! [`export`](crate::export) module renders reporting sinks for Prometheus.
 //!
 //! # Implementing your own
 //!
@@ -51,9 +54,13 @@
 //! ```
 
 mod counters;
+mod histogram;
+mod latency;
 mod no_metrics;
 
 pub use counters::{Counters, CountersSnapshot};
+pub use histogram::{BUCKETS, Histogram, HistogramSnapshot};
+pub use latency::{Latency, LatencySnapshot};
 pub use no_metrics::NoMetrics;
 
 /// Which side of the channel blocked.
@@ -154,5 +161,19 @@ impl<A: MetricsSink, B: MetricsSink> MetricsSink for (A, B) {
     fn on_unblock(&self, side: Side, stamp: Self::BlockStamp) {
         self.0.on_unblock(side, stamp.0);
         self.1.on_unblock(side, stamp.1);
+    }
+}
+
+/// Two reporting sinks side by side: the snapshot is the pair of theirs.
+impl<A: Report, B: Report> Report for (A, B) {
+    type Snapshot = (A::Snapshot, B::Snapshot);
+
+    fn snapshot(&self) -> Self::Snapshot {
+        (self.0.snapshot(), self.1.snapshot())
+    }
+
+    fn reset(&self) {
+        self.0.reset();
+        self.1.reset();
     }
 }

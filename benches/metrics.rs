@@ -1,0 +1,91 @@
+//! What does each metrics sink cost? One producer thread and one consumer
+//! thread move messages through a `Bounded<1024>` blocking channel; the
+//! groups differ only in the sink, so `time(sink) / time(NoMetrics)`
+//! measured in one run is the sink's price. `ping` (one thread, send then
+//! receive) isolates the hooks from the cross-thread traffic.
+//!
+//! | sink | hooks on the hot path |
+//! |---|---|
+//! | `NoMetrics` | none |
+//! | `Counters` | a `Relaxed` add per send and per receive (+ peak tracking) |
+//! | `Latency` | a clock read per send and per receive, a histogram record |
+//! | `(Counters, Latency)` | both |
+//!
+//! Run: `cargo bench --bench metrics`; `MAY_CHANNEL_BENCH_QUICK=1` shortens it.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
+use may_channel::backpressure::Block;
+use may_channel::metrics::{Counters, Latency, MetricsSink, NoMetrics};
+use may_channel::queue::Bounded;
+use may_channel::wait::SpinThenPark;
+use may_channel::{Channel, Pair};
+
+const CAP: usize = 1024;
+
+type With<M> = Channel<Bounded<CAP>, SpinThenPark, Block, M>;
+
+fn quick() -> bool {
+    std::env::var("MAY_CHANNEL_BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+fn messages() -> usize {
+    if quick() { 20_000 } else { 100_000 }
+}
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    let (warm_up, measurement) = if quick() { (200, 600) } else { (500, 2000) };
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(warm_up))
+        .measurement_time(Duration::from_millis(measurement))
+        .throughput(Throughput::Elements(messages() as u64));
+}
+
+/// One producer thread, one consumer (this thread).
+fn spsc<M: MetricsSink>() -> usize {
+    let (tx, rx): Pair<usize, With<M>> = With::<M>::new();
+    let n = messages();
+    let producer = std::thread::spawn(move || {
+        for i in 0..n {
+            tx.send(black_box(i)).unwrap();
+        }
+    });
+    let sum = rx.iter().fold(0usize, |a, b| a.wrapping_add(b));
+    producer.join().unwrap();
+    sum
+}
+
+/// Send then receive on one thread.
+fn ping<M: MetricsSink>(pair: &Pair<usize, With<M>>) -> usize {
+    let (tx, rx) = pair;
+    let mut sum = 0usize;
+    for i in 0..messages() {
+        tx.send(black_box(i)).unwrap();
+        sum = sum.wrapping_add(rx.try_recv().unwrap());
+    }
+    sum
+}
+
+fn bench_sink<M: MetricsSink>(c: &mut Criterion, name: &str) {
+    let mut group = c.benchmark_group("metrics_cost/threads/spsc/cap1024");
+    configure(&mut group);
+    group.bench_function(name, |b| b.iter(spsc::<M>));
+    group.finish();
+    let mut group = c.benchmark_group("metrics_cost/ping");
+    configure(&mut group);
+    let pair = With::<M>::new();
+    group.bench_function(name, |b| b.iter(|| ping::<M>(&pair)));
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench_sink::<NoMetrics>(&mut c, "NoMetrics");
+    bench_sink::<Counters>(&mut c, "Counters");
+    bench_sink::<Latency>(&mut c, "Latency");
+    bench_sink::<(Counters, Latency)>(&mut c, "Counters+Latency");
+    c.final_summary();
+}

@@ -19,7 +19,7 @@ use crate::Channel;
 use crate::backpressure::{Block, DropNewest, DropOldest, Reject, Unlimited};
 use crate::metrics::{Counters, NoMetrics};
 use crate::placement::Anywhere;
-use crate::queue::{Bounded, DynBounded, Rendezvous, Unbounded};
+use crate::queue::{Bounded, DynBounded, Prioritized, Rendezvous, Unbounded};
 use crate::wait::{Spin, SpinThenPark};
 
 /// Unbounded MPMC: `send` never waits. The default for work queues whose
@@ -67,3 +67,16 @@ pub type InstrumentedUnbounded = Channel<Unbounded, SpinThenPark, Unlimited, Cou
 /// the `SeqCst` fence of the wake-up protocol, because a select or a merge may
 /// wait on any channel, whatever its wait strategy.
 pub type SpinRing<const N: usize> = Channel<Bounded<N>, Spin, Reject, NoMetrics, Anywhere>;
+
+/// Unbounded MPMC with priorities: `send_with_priority` takes a
+/// [`Priority`](crate::priority::Priority), `recv` returns the most urgent
+/// message (FIFO within a level); `send` never waits. For job queues where
+/// some work must overtake the rest. See [`priority`](crate::priority).
+pub type PriorityUnbounded =
+    Channel<Prioritized<Unbounded>, SpinThenPark, Unlimited, NoMetrics, Anywhere>;
+
+/// Bounded MPMC with priorities, holding `N` messages in total at any mix of
+/// levels; a full channel makes every send wait, whatever its level. See
+/// [`priority`](crate::priority).
+pub type PriorityBounded<const N: usize> =
+    Channel<Prioritized<Bounded<N>>, SpinThenPark, Block, NoMetrics, Anywhere>;

@@ -88,6 +88,7 @@ pub mod flavors;
 pub mod metrics;
 pub mod ops;
 pub mod placement;
+pub mod priority;
 pub mod queue;
 pub mod select;
 mod sync;

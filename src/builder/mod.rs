@@ -57,7 +57,10 @@ use crate::channel::{Channel, Pair};
 use crate::error::BuildError;
 use crate::metrics::{Counters, MetricsSink, NoMetrics};
 use crate::placement::{Anywhere, Placement};
-use crate::queue::{Bounded, DynBounded, QueueKind, QueueStrategy, Rendezvous, Unbounded};
+use crate::queue::{
+    Bounded, DynBounded, Prioritizable, Prioritized, QueueKind, QueueStrategy, Rendezvous,
+    Unbounded,
+};
 use crate::wait::{SpinThenPark, WaitStrategy};
 
 /// An axis the builder has not set yet.
@@ -99,7 +102,7 @@ impl<Q: QueueStrategy> QueueSlot for Chosen<Q> {
 /// The queue axis of the builder is still unset.
 #[diagnostic::on_unimplemented(
     message = "the queue of this channel is already chosen",
-    label = "`bounded`, `capacity`, `unbounded`, `rendezvous` or `queue` was already called on this builder (it holds `{Self}`)",
+    label = "`bounded`, `capacity`, `unbounded`, `rendezvous`, `queue` or `with_priorities` was already called on this builder (it holds `{Self}`)",
     note = "each builder method sets one axis, once: remove one of the two calls"
 )]
 pub trait QueueUnset {}
@@ -238,6 +241,43 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
         Q: QueueUnset,
     {
         self.queue::<Rendezvous>()
+    }
+
+    /// Gives the queue priorities: the queue chosen so far (or the default
+    /// unbounded one) becomes one FIFO queue per [`Priority`](crate::priority::Priority)
+    /// level, with the same settings and a capacity shared by all levels
+    /// ([`Prioritized`]; see [`priority`](crate::priority)).
+    ///
+    /// ```
+    /// use may_channel::{ChannelBuilder, Receiver, Sender, flavors::PriorityBounded};
+    /// use may_channel::priority::Priority;
+    ///
+    /// let (tx, rx): (Sender<u32, PriorityBounded<16>>, Receiver<u32, PriorityBounded<16>>) =
+    ///     ChannelBuilder::new().bounded::<16>().with_priorities().build().unwrap();
+    /// tx.send_with_priority(7, Priority::High).unwrap();
+    /// assert_eq!(rx.recv_with_priority(), Ok((7, Priority::High)));
+    /// ```
+    ///
+    /// Priorities cannot be given twice, nor to a rendezvous queue:
+    ///
+    /// ```compile_fail
+    /// use may_channel::ChannelBuilder;
+    /// let pair = ChannelBuilder::new().with_priorities().with_priorities().build::<u32>();
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use may_channel::ChannelBuilder;
+    /// let pair = ChannelBuilder::new().rendezvous().with_priorities().build::<u32>();
+    /// ```
+    pub fn with_priorities(self) -> ChannelBuilder<Chosen<Prioritized<QueueOf<Q>>>, W, B, M, P>
+    where
+        QueueOf<Q>: Prioritizable,
+    {
+        ChannelBuilder {
+            // Each level takes the settings of the queue chosen so far.
+            queue_config: self.queue_config,
+            axes: PhantomData,
+        }
     }
 
     /// Uses the wait strategy `X`.

@@ -539,6 +539,178 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 }
 
 impl<T: Send, F: Flavor> Shared<T, F> {
+    // ------------------------------------------------ operations with a route
+    //
+    // The operations above store with `RawQueue::push` and take with
+    // `RawQueue::pop`. A queue with a richer interface (a priority level)
+    // passes its own store and take as closures here, and gets the same
+    // backpressure rules, wake-ups, metrics and blocking loop (`wait_for`).
+    // Not for hand-over queues, which need the ticket protocol of `send_until`.
+
+    /// `try_send` through `store`: never waits, never drops.
+    pub(crate) fn try_send_via(
+        &self,
+        msg: T,
+        store: impl FnOnce(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
+    ) -> Result<(), TrySendError<T>> {
+        debug_assert!(!F::Queue::HANDOFF, "hand-over queues use try_send");
+        if self.is_disconnected() {
+            return Err(TrySendError::Disconnected(msg));
+        }
+        match store(self.envelope(msg)) {
+            Ok(()) => {
+                self.stored_one();
+                Ok(())
+            }
+            Err(envelope) => Err(TrySendError::Full(envelope.msg)),
+        }
+    }
+
+    /// `send` and its timed forms through `store` (and `store_evicting` for
+    /// `DropOldest`), with the policy rules of `send_until`.
+    pub(crate) fn send_via_until(
+        &self,
+        msg: T,
+        deadline: Option<Instant>,
+        mut store: impl FnMut(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
+        store_evicting: impl FnOnce(
+            Envelope<T, Stamp<F>>,
+        )
+            -> Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        debug_assert!(!F::Queue::HANDOFF, "hand-over queues use send_until");
+        if self.is_disconnected() {
+            return Err(SendTimeoutError::Disconnected(msg));
+        }
+        let envelope = self.envelope(msg);
+        match <F::Backpressure as Backpressure>::ON_FULL {
+            OnFull::Wait => {
+                let mut pending = Some(envelope);
+                let stored = self.wait_for(Side::Send, deadline, || {
+                    if self.is_disconnected() {
+                        return Some(false);
+                    }
+                    let envelope = pending
+                        .take()
+                        .expect("the envelope is put back after every failed store");
+                    match store(envelope) {
+                        Ok(()) => Some(true),
+                        Err(envelope) => {
+                            pending = Some(envelope);
+                            None
+                        }
+                    }
+                });
+                match stored {
+                    Some(true) => {
+                        self.stored_one();
+                        Ok(())
+                    }
+                    Some(false) => Err(SendTimeoutError::Disconnected(
+                        pending.take().expect("not stored").msg,
+                    )),
+                    None => Err(SendTimeoutError::Timeout(
+                        pending.take().expect("not stored").msg,
+                    )),
+                }
+            }
+            OnFull::NeverFull | OnFull::Refuse => match store(envelope) {
+                Ok(()) => {
+                    self.stored_one();
+                    Ok(())
+                }
+                // As in `send_until`: unreachable for `NeverFull`, and
+                // `Refuse` channels have no `send`.
+                Err(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
+            },
+            OnFull::DiscardIncoming => {
+                match store(envelope) {
+                    Ok(()) => self.stored_one(),
+                    Err(envelope) => {
+                        self.metrics.on_discard();
+                        drop(envelope);
+                    }
+                }
+                Ok(())
+            }
+            OnFull::EvictOldest => {
+                match store_evicting(envelope) {
+                    Ok(evicted) => {
+                        // Reported first, as in `push_evicting`.
+                        if let Some(old) = evicted {
+                            self.metrics.on_evict(old.stamp);
+                            drop(old.msg);
+                        }
+                        self.stored_one();
+                    }
+                    // The queue refused the newcomer instead of evicting.
+                    Err(envelope) => {
+                        self.metrics.on_discard();
+                        drop(envelope);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn stored_one(&self) {
+        self.metrics.on_send();
+        self.message_stored(1);
+    }
+
+    /// `try_recv` through `take`, which returns an envelope and what the
+    /// queue says about it (its level).
+    pub(crate) fn try_recv_via<R>(
+        &self,
+        mut take: impl FnMut() -> Option<(Envelope<T, Stamp<F>>, R)>,
+    ) -> Result<(T, R), TryRecvError> {
+        match self.take_via(&mut take) {
+            Some(result) => result.map_err(|()| TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// `recv` and its timed forms through `take`.
+    pub(crate) fn recv_via_until<R>(
+        &self,
+        deadline: Option<Instant>,
+        mut take: impl FnMut() -> Option<(Envelope<T, Stamp<F>>, R)>,
+    ) -> Result<(T, R), RecvTimeoutError> {
+        debug_assert!(!F::Queue::HANDOFF, "hand-over queues use recv_until");
+        match self.wait_for(Side::Recv, deadline, || self.take_via(&mut take)) {
+            Some(Ok(taken)) => Ok(taken),
+            Some(Err(())) => Err(RecvTimeoutError::Disconnected),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// One receive attempt through `take`, as `take_or_disconnected`:
+    /// `None` while empty and connected.
+    fn take_via<R>(
+        &self,
+        take: &mut impl FnMut() -> Option<(Envelope<T, Stamp<F>>, R)>,
+    ) -> Option<Result<(T, R), ()>> {
+        let mut take_one = || {
+            take().map(|(envelope, extra)| {
+                self.metrics.on_recv(envelope.stamp);
+                self.messages_taken(1);
+                (envelope.msg, extra)
+            })
+        };
+        if let Some(taken) = take_one() {
+            return Some(Ok(taken));
+        }
+        if self.is_disconnected() {
+            // As in `take_or_disconnected`: a message pushed just before the
+            // disconnect is visible now.
+            return Some(take_one().ok_or(()));
+        }
+        None
+    }
+}
+
+impl<T: Send, F: Flavor> Shared<T, F> {
     // -------------------------------------------------------------- select
 
     pub(crate) fn receivers(&self) -> &WaitList {

@@ -14,6 +14,7 @@
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
 //! | [`Slots<N>`] | [`LendingKind`] | ring of `N` reusable slots that lend `&mut T` (zero-copy) |
+//! | [`Prioritized<Q>`] | `Q`'s | one `Q` per [`Priority`] level and a bitmask of non-empty levels |
 //!
 //! # Implementing your own queue
 //!
@@ -70,11 +71,13 @@
 //! `examples/custom_strategies.rs`.
 
 mod bounded;
+mod priority;
 mod rendezvous;
 mod slots;
 mod unbounded;
 
 pub use bounded::{Bounded, BoundedQueue, DynBounded};
+pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
 pub use unbounded::{Unbounded, UnboundedQueue};

@@ -11,14 +11,12 @@
 //! sets it (to 1) before its first coroutine, and runs each test in a child
 //! process of its own: a deadlocked test cannot starve the next one.
 
-use std::env;
-use std::io::Read;
+mod common;
+
 use std::panic;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Once, mpsc};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use may_channel::backpressure::HasSend;
 use may_channel::queue::{Bounded, Rendezvous, Unbounded};
@@ -62,24 +60,8 @@ where
     // keep no reference into thread-local storage across a park, and
     // `init_may` gives every coroutine a stack far larger than they use.
     let handle = may::go!(f);
-    keep_alive(handle.coroutine());
+    common::keep_alive(handle.coroutine());
     handle
-}
-
-/// Works around a may 0.3.51 bug by leaking one reference to a coroutine's
-/// handle, so that its last reference is never dropped by may itself.
-///
-/// The bug: when a parked coroutine is unparked just as it parks, may's
-/// `Park::subscribe` resumes it at once, nested inside `subscribe`, which
-/// holds the park's `wait_kernel` flag. If the coroutine then finishes and
-/// its joiner has already dropped its `JoinHandle` (`join` returns before
-/// may's `Done::drop_coroutine` runs), `drop_coroutine` drops the last
-/// reference to the coroutine, hence its `Park`, whose `Drop` spins until
-/// `wait_kernel` is cleared, by the `subscribe` frame below it on the same
-/// stack: the worker thread spins forever. Nothing of this crate is
-/// involved; the leak is a few hundred bytes per coroutine.
-fn keep_alive(coroutine: &may::coroutine::Coroutine) {
-    std::mem::forget(coroutine.clone());
 }
 
 /// Waits for a coroutine (parking the caller, itself a coroutine); a panic
@@ -115,64 +97,10 @@ fn on_one_worker(name: &str, body: impl FnOnce() + Send + 'static) {
 /// Tells a child process which test to run for real.
 const CHILD_ENV: &str = "MAY_CHANNEL_ONE_WORKER_CHILD";
 
-/// Runs the calling test's `body` on one worker in a child process (this
-/// test binary, filtered to this one test), and fails if the child fails or
-/// hangs. A deadlocked coroutine that spins keeps the worker busy for good;
-/// in a process of its own it cannot starve the tests that follow.
+/// Runs the calling test's `body` in a child process (see
+/// `common::in_child_process`).
 fn isolated(body: impl FnOnce() + Send + 'static) {
-    let current = thread::current();
-    let test = current.name().expect("libtest names the test's thread");
-    assert_ne!(
-        test, "main",
-        "run the tests with libtest, which names their threads"
-    );
-    if env::var(CHILD_ENV).as_deref() == Ok(test) {
-        return on_one_worker(test, body);
-    }
-    let mut child = Command::new(env::current_exe().expect("the test binary"))
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, test)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the child process");
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
-    let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
-    // The child's watchdog reports a hang; this backstop only catches a
-    // child that cannot even do that.
-    let backstop = Instant::now() + WATCHDOG + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the child") {
-            break Some(status);
-        }
-        if Instant::now() >= backstop {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    let output = format!(
-        "{}{}",
-        stdout.join().unwrap_or_default(),
-        stderr.join().unwrap_or_default()
-    );
-    match status {
-        Some(status) if status.success() => assert!(
-            output.contains("test result: ok. 1 passed"),
-            "{test}: the child process did not run exactly this test:\n{output}"
-        ),
-        Some(status) => panic!("{test} failed in its child process ({status}):\n{output}"),
-        None => panic!("{test}: child process killed, still running:\n{output}"),
-    }
+    common::in_child_process(CHILD_ENV, WATCHDOG, |test| on_one_worker(test, body));
 }
 
 // --------------------------------------------------------- round trips

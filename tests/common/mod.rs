@@ -1,9 +1,11 @@
 //! Helpers shared by the behaviour tests.
 #![allow(dead_code)]
 
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Counts drops per message id, to prove every message is dropped exactly once.
 pub struct DropLog {
@@ -88,4 +90,78 @@ pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// Runs the calling test in a child process (this test binary, filtered to
+/// this one test, with `child_env` set to its name) and fails if the child
+/// fails, runs no test, or is still running after `limit` plus a margin.
+/// In the child, `run` is called with the test's name instead.
+///
+/// A deadlocked run can leave coroutines that keep may's workers busy for
+/// good; in a process of its own it cannot starve the tests that follow, and
+/// each child gets a fresh may runtime (so it can also pick its own worker
+/// count).
+pub fn in_child_process(child_env: &str, limit: Duration, run: impl FnOnce(&str)) {
+    let current = std::thread::current();
+    let test = current.name().expect("libtest names the test's thread");
+    assert_ne!(
+        test, "main",
+        "run the tests with libtest, which names their threads"
+    );
+    if std::env::var(child_env).as_deref() == Ok(test) {
+        return run(test);
+    }
+    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(child_env, test)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the child process");
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().expect("piped")));
+    let stderr = read_all(Box::new(child.stderr.take().expect("piped")));
+    // The child's own watchdog reports a hang after `limit`; this backstop
+    // only catches a child that cannot even do that.
+    let backstop = Instant::now() + limit + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status);
+        }
+        if Instant::now() >= backstop {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = format!(
+        "{}{}",
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default()
+    );
+    match status {
+        Some(status) if status.success() => assert!(
+            output.contains("test result: ok. 1 passed"),
+            "{test}: the child process did not run exactly this test:\n{output}"
+        ),
+        Some(status) => panic!("{test} failed in its child process ({status}):\n{output}"),
+        None => panic!("{test}: child process killed, still running:\n{output}"),
+    }
+}
+
+/// Keeps a coroutine's handle alive for the rest of the process, working
+/// around a may 0.3.51 hang: when a coroutine finishes inside
+/// `Park::subscribe`'s fast wake-up and its last handle is dropped there,
+/// `Park::drop` spins on a flag that the frame below it still holds. The
+/// leak is a few hundred bytes per coroutine.
+pub fn keep_alive(coroutine: &may::coroutine::Coroutine) {
+    std::mem::forget(coroutine.clone());
 }

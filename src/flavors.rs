@@ -18,8 +18,8 @@
 use crate::Channel;
 use crate::backpressure::{Block, DropNewest, DropOldest, Reject, Unlimited};
 use crate::metrics::{Counters, NoMetrics};
-use crate::placement::Anywhere;
-use crate::queue::{Bounded, DynBounded, Prioritized, Rendezvous, Unbounded};
+use crate::placement::{Anywhere, PerWorker};
+use crate::queue::{Bounded, DynBounded, Prioritized, Rendezvous, Unbounded, WorkStealing};
 use crate::wait::{Spin, SpinThenPark};
 
 /// Unbounded MPMC: `send` never waits. The default for work queues whose
@@ -80,3 +80,15 @@ pub type PriorityUnbounded =
 /// [`priority`](crate::priority).
 pub type PriorityBounded<const N: usize> =
     Channel<Prioritized<Bounded<N>>, SpinThenPark, Block, NoMetrics, Anywhere>;
+
+/// Work-stealing MPMC: one unbounded queue per worker, sends go to the
+/// caller's own worker queue ([`PerWorker`] placement), receivers pop locally
+/// and steal a batch from a random victim when empty. For task pools where
+/// producers and consumers share worker threads. Create with
+/// `WorkStealingMpmc::with_config(Workers(n))` or the builder's
+/// `.with_workers(n)`.
+pub type WorkStealingMpmc = Channel<WorkStealing, SpinThenPark, Unlimited, NoMetrics, PerWorker>;
+
+/// [`WorkStealingMpmc`] with [`Counters`] (including how much was stolen).
+pub type InstrumentedWorkStealing =
+    Channel<WorkStealing, SpinThenPark, Unlimited, Counters, PerWorker>;

@@ -91,6 +91,7 @@ pub mod placement;
 pub mod priority;
 pub mod queue;
 pub mod select;
+mod stealing;
 mod sync;
 pub mod wait;
 pub mod zerocopy;

@@ -59,7 +59,7 @@ use crate::metrics::{Counters, MetricsSink, NoMetrics};
 use crate::placement::{Anywhere, Placement};
 use crate::queue::{
     Bounded, DynBounded, Prioritizable, Prioritized, QueueKind, QueueStrategy, Rendezvous,
-    Unbounded,
+    Unbounded, WorkStealing, Workers,
 };
 use crate::wait::{SpinThenPark, WaitStrategy};
 
@@ -278,6 +278,27 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
             queue_config: self.queue_config,
             axes: PhantomData,
         }
+    }
+
+    /// A work-stealing queue with `workers` unbounded worker queues
+    /// ([`WorkStealing`]); `build` refuses 0. Pair it with the
+    /// [`PerWorker`](crate::placement::PerWorker) placement so each worker
+    /// sends to its own queue.
+    ///
+    /// ```
+    /// use may_channel::{ChannelBuilder, placement::PerWorker};
+    /// use may_channel::flavors::WorkStealingMpmc;
+    ///
+    /// let (tx, rx): may_channel::Pair<u8, WorkStealingMpmc> =
+    ///     ChannelBuilder::new().with_workers(4).placement::<PerWorker>().build().unwrap();
+    /// assert_eq!(tx.workers(), 4);
+    /// # drop(rx);
+    /// ```
+    pub fn with_workers(self, workers: usize) -> ChannelBuilder<Chosen<WorkStealing>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
+        self.queue_with::<WorkStealing>(Workers(workers))
     }
 
     /// Uses the wait strategy `X`.

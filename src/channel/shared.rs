@@ -459,7 +459,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// Pops one message without waking anyone.
     #[inline]
     fn take(&self) -> Option<T> {
-        let envelope = self.queue.pop(self.placement.home())?;
+        let (envelope, moved) = self.queue.pop_reporting(self.placement.home());
+        if moved != 0 {
+            self.metrics.on_steal(moved);
+        }
+        let envelope = envelope?;
         self.metrics.on_recv(envelope.stamp);
         Some(envelope.msg)
     }

@@ -20,6 +20,7 @@ pub struct Counters {
     discarded: CachePadded<AtomicU64>,
     evicted: CachePadded<AtomicU64>,
     peak_len: CachePadded<AtomicU64>,
+    stolen: CachePadded<AtomicU64>,
     blocked_ns: CachePadded<AtomicU64>,
     blocked_senders: CachePadded<AtomicUsize>,
     blocked_receivers: CachePadded<AtomicUsize>,
@@ -32,6 +33,7 @@ pub struct Counters {
 #[derive(Default)]
 struct Baseline {
     sent: AtomicU64,
+    stolen: AtomicU64,
     received: AtomicU64,
     dropped: AtomicU64,
     blocked_ns: AtomicU64,
@@ -55,6 +57,9 @@ pub struct CountersSnapshot {
     /// counted it makes the figure run ahead by one per such receiver, so it
     /// can exceed the capacity by the number of concurrent receivers.
     pub peak_len: u64,
+    /// Messages moved between worker queues by stealing (work-stealing
+    /// queues only; 0 otherwise).
+    pub stolen: u64,
     /// Time spent parked by senders and receivers together.
     pub blocked_time: Duration,
     /// Senders parked now.
@@ -114,6 +119,11 @@ impl MetricsSink for Counters {
     }
 
     #[inline]
+    fn on_steal(&self, count: usize) {
+        self.stolen.fetch_add(count as u64, Ordering::Relaxed);
+    }
+
+    #[inline]
     fn on_block(&self, side: Side) -> Instant {
         self.gauge(side).fetch_add(1, Ordering::Relaxed);
         Instant::now()
@@ -138,6 +148,7 @@ impl Report for Counters {
             dropped: since(self.dropped_raw(), &self.base.dropped),
             len: self.current_len(),
             peak_len: self.peak_len.load(Ordering::Relaxed),
+            stolen: since(self.stolen.load(Ordering::Relaxed), &self.base.stolen),
             blocked_time: Duration::from_nanos(since(
                 self.blocked_ns.load(Ordering::Relaxed),
                 &self.base.blocked_ns,

@@ -106,6 +106,12 @@ pub trait MetricsSink: Default + Send + Sync + 'static {
     fn on_discard(&self);
     /// A queued message stamped `stamp` was dropped by the channel.
     fn on_evict(&self, stamp: Self::Stamp);
+    /// A receive moved `count` messages between the shards of a work-stealing
+    /// queue. Defaults to nothing.
+    #[inline]
+    fn on_steal(&self, count: usize) {
+        let _ = count;
+    }
     /// An operation on `side` is about to park.
     fn on_block(&self, side: Side) -> Self::BlockStamp;
     /// That operation woke up (or unwound).
@@ -152,6 +158,11 @@ impl<A: MetricsSink, B: MetricsSink> MetricsSink for (A, B) {
     fn on_evict(&self, stamp: Self::Stamp) {
         self.0.on_evict(stamp.0);
         self.1.on_evict(stamp.1);
+    }
+    #[inline]
+    fn on_steal(&self, count: usize) {
+        self.0.on_steal(count);
+        self.1.on_steal(count);
     }
     #[inline]
     fn on_block(&self, side: Side) -> Self::BlockStamp {

@@ -4,8 +4,9 @@
 //! every push and pop and passes it to the queue
 //! ([`RawQueue::push`](crate::queue::RawQueue::push)). Queues that keep one
 //! store ignore it. [`Anywhere`] is zero-sized and always answers 0, so it
-//! costs nothing. Per-worker and NUMA-aware placements come with the sharded
-//! queues that use them.
+//! costs nothing. [`PerWorker`] gives every worker thread its own home, for
+//! sharded queues such as [`WorkStealing`](crate::queue::WorkStealing).
+//! NUMA-aware placement is not built yet.
 //!
 //! # Implementing your own
 //!
@@ -30,15 +31,19 @@
 //! ```
 
 mod anywhere;
+mod per_worker;
 
 pub use anywhere::Anywhere;
+pub use per_worker::PerWorker;
 
 /// Maps the calling thread or coroutine to a shard.
 ///
 /// # Contract
 /// - `home` is called on every push and pop: it must be wait-free and cheap
 ///   (a thread-local read), must not block, and must return a value below
-///   `shards()`.
+///   `shards()`. Queues reduce it modulo their own shard count, so a
+///   placement may distinguish more shards than a queue has (`PerWorker`
+///   reports `usize::MAX`).
 /// - A coroutine may move between worker threads between two calls, so the
 ///   answer is a hint for locality, never a correctness guarantee.
 pub trait Placement: Default + Send + Sync + 'static {

@@ -14,6 +14,7 @@
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
 //! | [`Slots<N>`] | [`LendingKind`] | ring of `N` reusable slots that lend `&mut T` (zero-copy) |
+//! | [`WorkStealing`] | [`UnboundedKind`] | one unbounded queue per worker; empty receivers steal a batch |
 //! | [`Prioritized<Q>`] | `Q`'s | one `Q` per [`Priority`] level and a bitmask of non-empty levels |
 //!
 //! # Implementing your own queue
@@ -75,12 +76,14 @@ mod priority;
 mod rendezvous;
 mod slots;
 mod unbounded;
+mod work_stealing;
 
 pub use bounded::{Bounded, BoundedQueue, DynBounded};
 pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
 pub use unbounded::{Unbounded, UnboundedQueue};
+pub use work_stealing::{WorkStealing, WorkStealingQueue, Workers};
 
 use crate::backpressure::Backpressure;
 use crate::error::BuildError;
@@ -181,6 +184,13 @@ pub trait RawQueue<T>: Send + Sync {
     fn retract(&self, ticket: u64) -> Option<T> {
         let _ = ticket;
         None
+    }
+
+    /// Like [`pop`](Self::pop), also saying how many items the pop moved
+    /// between the queue's internal shards (work stealing), for the metrics
+    /// sink's `on_steal`. Queues without shards keep the default.
+    fn pop_reporting(&self, home: usize) -> (Option<T>, usize) {
+        (self.pop(home), 0)
     }
 
     /// Removes everything still stored, for the channel to drop when its

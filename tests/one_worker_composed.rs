@@ -198,3 +198,45 @@ fn operators_and_merge_on_one_worker() {
         assert_eq!(got, expected);
     });
 }
+
+#[test]
+fn priority_and_work_stealing_channels_on_one_worker() {
+    one_worker();
+    within(60, || {
+        use may_channel::flavors::{PriorityBounded, WorkStealingMpmc};
+        use may_channel::queue::{Priority, Workers};
+        // A bounded priority channel: the producer parks on a full channel,
+        // the consumer on an empty one, all on the one worker.
+        let (tx, rx) = PriorityBounded::<2>::new::<u32>();
+        let producer = may::go!(move || {
+            for i in 0..300u32 {
+                let level = if i % 3 == 0 {
+                    Priority::High
+                } else {
+                    Priority::Low
+                };
+                tx.send_with_priority(i, level).unwrap();
+            }
+        });
+        let consumer = may::go!(move || rx.iter().map(u64::from).sum::<u64>());
+        producer.join().unwrap();
+        assert_eq!(consumer.join().unwrap(), (0..300u64).sum::<u64>());
+
+        let (tx, rx) = WorkStealingMpmc::with_config::<u32>(Workers(3)).unwrap();
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                may::go!(move || rx.iter().count())
+            })
+            .collect();
+        drop(rx);
+        let producer = may::go!(move || {
+            for i in 0..600u32 {
+                tx.send_to_worker(i as usize, i).unwrap();
+            }
+        });
+        producer.join().unwrap();
+        let received: usize = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+        assert_eq!(received, 600);
+    });
+}

@@ -4,7 +4,15 @@
 //!
 //! may's `select!` runs one coroutine per branch and cancels the losers, which
 //! can take a message and drop it; its runs stop when the channels go quiet
-//! and report how many messages were lost.
+//! and report how many messages were lost (printed, and written to
+//! `target/criterion/may_select_lost.txt` for `scripts/bench_report.py`). If
+//! its trial run stalls, the case is logged in `target/criterion/stalled.txt`
+//! instead of measured.
+
+// Shared with `peers.rs`; this bench uses the stall log and `go_yielding`
+// (every coroutine here is spawned through it, see there why), not the rest.
+#[allow(dead_code)]
+mod common;
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +26,13 @@ const MESSAGES: usize = 20_000;
 const MAY_SELECT_MESSAGES: usize = 2_000;
 const THREADS: usize = 4;
 
+/// The bench id of may's select, as the stall log names it.
+const MAY_SELECT_ID: &str = "select_rx/coroutines-may-select/may::select!";
+
+// Relaxed is enough for these two counters: each is updated by the thread
+// that ran `may_select_rx` and read by the bench thread after it has joined
+// that run (directly, or through the trial's done channel), which orders the
+// update before the read.
 static MAY_LOST: AtomicUsize = AtomicUsize::new(0);
 static MAY_SENT: AtomicUsize = AtomicUsize::new(0);
 
@@ -78,11 +93,11 @@ fn ours_select_rx_coroutines() {
         .iter()
         .map(|(tx, _)| {
             let tx = tx.clone();
-            may::go!(move || (0..MESSAGES / THREADS).for_each(|i| tx.send(i).unwrap()))
+            common::go_yielding(move || (0..MESSAGES / THREADS).for_each(|i| tx.send(i).unwrap()))
         })
         .collect();
     let rxs = [0, 1, 2, 3].map(|i| pairs[i].1.clone());
-    may::go!(move || ours_select_recv(&rxs, MESSAGES))
+    common::go_yielding(move || ours_select_recv(&rxs, MESSAGES))
         .join()
         .unwrap();
     producers.into_iter().for_each(|p| p.join().unwrap());
@@ -102,7 +117,7 @@ fn ours_select_both(in_coroutines: bool) {
         let send = move || ours_select_send(&txs, MESSAGES / THREADS);
         let recv = move || ours_select_recv(&rxs, MESSAGES / THREADS);
         if in_coroutines {
-            let (s, r) = (may::go!(send), may::go!(recv));
+            let (s, r) = (common::go_yielding(send), common::go_yielding(recv));
             joins.push(Box::new(move || {
                 s.join().unwrap();
                 r.join().unwrap();
@@ -182,7 +197,7 @@ fn may_select_rx() {
         (0..MAY_SELECT_MESSAGES / THREADS).for_each(|i| tx.send(i).unwrap());
     }
     let rxs: Vec<_> = pairs.iter().map(|(_, rx)| rx.clone()).collect();
-    let received = may::go!(move || {
+    let received = common::go_yielding(move || {
         let mut received = 0;
         loop {
             let (r0, r1, r2, r3) = (&rxs[0], &rxs[1], &rxs[2], &rxs[3]);
@@ -223,7 +238,7 @@ fn bench(c: &mut Criterion) {
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("may_channel", |b| b.iter(ours_select_rx_threads));
     group.bench_function("crossbeam", |b| b.iter(crossbeam_select_rx));
@@ -233,7 +248,7 @@ fn bench(c: &mut Criterion) {
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("may_channel", |b| b.iter(ours_select_rx_coroutines));
     group.finish();
@@ -242,6 +257,7 @@ fn bench(c: &mut Criterion) {
     // a 50 ms quiet period, so it gets its own group and message count. It
     // can also stall (a cancelled branch may leave the channel unusable), so
     // one trial run under a watchdog decides whether it is measured at all.
+    common::clear_stall(MAY_SELECT_ID);
     if may_select_finishes_within(Duration::from_secs(10)) {
         let mut group = c.benchmark_group("select_rx/coroutines-may-select");
         group
@@ -261,22 +277,25 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.finish();
-        println!(
-            "may::select! lost {} of {} messages sent in its runs (taken by cancelled losing branches)",
+        let (lost, sent) = (
             MAY_LOST.load(Ordering::Relaxed),
-            MAY_SENT.load(Ordering::Relaxed)
+            MAY_SENT.load(Ordering::Relaxed),
         );
-    } else {
         println!(
-            "select_rx/coroutines-may-select/may::select!: STALLED (no result within 10 s); not measured"
+            "may::select! lost {lost} of {sent} messages sent in its runs (taken by cancelled losing branches)"
         );
+        let path = common::criterion_dir().join("may_select_lost.txt");
+        std::fs::write(path, format!("{lost} {sent}\n"))
+            .expect("write the may::select! loss count");
+    } else {
+        common::record_stall(MAY_SELECT_ID, "trial run not finished within 10 s");
     }
 
     let mut group = c.benchmark_group("select_both/threads");
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("may_channel", |b| b.iter(|| ours_select_both(false)));
     group.bench_function("crossbeam", |b| b.iter(crossbeam_select_both));
@@ -286,7 +305,7 @@ fn bench(c: &mut Criterion) {
     group
         .sample_size(10)
         .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(2));
+        .measurement_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("may_channel", |b| b.iter(|| ours_select_both(true)));
     group.finish();

@@ -1,0 +1,666 @@
+#!/usr/bin/env python3
+"""Turn criterion's results into benches/REPORT.md and benches/chart.svg.
+
+Usage (from the repository root, after `cargo bench`):
+
+    python3 scripts/bench_report.py [--target-dir target] [--note TEXT]
+
+Writes benches/REPORT.md, benches/chart.svg and the block between the
+bench-summary markers in README.md. Reads `<target-dir>/criterion/<group>/<function>/new/{benchmark,estimates}.json`
+(the median point estimate and the group's throughput), the stall log
+`<target-dir>/criterion/stalled.txt` written by benches/peers.rs and
+benches/select.rs, and `<target-dir>/criterion/may_select_lost.txt`. Every
+number in the outputs comes from those files; nothing is typed in.
+
+Standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import xml.dom.minidom
+from xml.sax.saxutils import escape
+
+RUNTIMES = ["threads", "coroutines"]
+SHAPES = ["seq", "spsc", "mpsc", "mpmc"]
+CAPACITIES = ["unbounded", "cap0", "cap1", "cap1024"]
+CAPACITY_WORDS = {
+    "unbounded": "unbounded",
+    "cap0": "zero capacity (rendezvous)",
+    "cap1": "capacity 1",
+    "cap1024": "capacity 1024",
+}
+DEFAULT_ALIAS = {
+    "unbounded": "UnboundedMpmc",
+    "cap0": "RendezvousMpmc",
+    "cap1": "BoundedBlocking<1>",
+    "cap1024": "BoundedBlocking<1024>",
+}
+OURS = "may_channel"
+OUR_FLAVOURS = ["may_channel", "may_channel Spin", "may_channel Park"]
+PEERS = ["std::sync::mpsc", "crossbeam-channel", "flume", "kanal"]
+MAY = ["may::sync::spsc", "may::sync::mpsc", "may::sync::mpmc"]
+CONTENDERS = OUR_FLAVOURS + PEERS + MAY
+PARKS = " (parks worker)"
+WORKLOAD_GROUP = re.compile(r"^(threads|coroutines)/(seq|spsc|mpsc|mpmc)/(unbounded|cap0|cap1|cap1024)$")
+
+# The groups of benches/core.rs: group -> (baseline, contender, what the ratio prices).
+COST_GROUPS = {
+    "zero_cost/ping": ("crossbeam_queue::ArrayQueue", "may_channel::SpinRing",
+                       "the channel layer (`SpinRing`) over the raw `ArrayQueue`"),
+    "zero_cost/burst": ("crossbeam_queue::ArrayQueue", "may_channel::SpinRing",
+                        "the channel layer (`SpinRing`) over the raw `ArrayQueue`"),
+    "zero_cost/counters/ping": ("BoundedBlocking", "InstrumentedBounded",
+                                "the `Counters` sink over `NoMetrics`"),
+    "zero_cost/counters/threads/spsc/cap1024": ("BoundedBlocking", "InstrumentedBounded",
+                                                "the `Counters` sink over `NoMetrics`"),
+    "zero_cost/builder/ping": ("BoundedBlocking::new", "ChannelBuilder",
+                               "a builder-built channel over the alias (the same type)"),
+    "zero_cost/builder/threads/spsc/cap1024": ("BoundedBlocking::new", "ChannelBuilder",
+                                               "a builder-built channel over the alias (the same type)"),
+}
+SELECT_GROUPS = [
+    "select_rx/threads",
+    "select_rx/coroutines",
+    "select_rx/coroutines-may-select",
+    "select_both/threads",
+    "select_both/coroutines",
+]
+
+
+# ----------------------------------------------------------------------- input
+
+def load_results(criterion_dir):
+    """{(group, function): {"mps": M msg/s, "mtime": seconds}} from criterion's files."""
+    results = {}
+    for root, _dirs, files in os.walk(criterion_dir):
+        if os.path.basename(root) != "new" or "benchmark.json" not in files:
+            continue
+        try:
+            with open(os.path.join(root, "benchmark.json")) as f:
+                bench = json.load(f)
+            estimates_path = os.path.join(root, "estimates.json")
+            with open(estimates_path) as f:
+                estimates = json.load(f)
+        except (OSError, ValueError) as err:
+            print(f"skipping {root}: {err}", file=sys.stderr)
+            continue
+        throughput = bench.get("throughput") or {}
+        elements = throughput.get("Elements")
+        median_ns = estimates["median"]["point_estimate"]
+        if not elements or median_ns <= 0:
+            continue
+        key = (bench["group_id"], bench["function_id"])
+        results[key] = {
+            "mps": elements / median_ns * 1e3,  # elements per ns * 1e9 / 1e6
+            "mtime": os.path.getmtime(estimates_path),
+        }
+    return results
+
+
+def load_stalls(criterion_dir):
+    """{bench id: reason} from the stall log."""
+    stalls = {}
+    path = os.path.join(criterion_dir, "stalled.txt")
+    if not os.path.exists(path):
+        return stalls
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.startswith("STALLED: "):
+                continue
+            bench_id, _, reason = line[len("STALLED: "):].partition("\t")
+            stalls[bench_id] = reason or "stalled"
+    return stalls
+
+
+def load_may_select_loss(criterion_dir):
+    path = os.path.join(criterion_dir, "may_select_lost.txt")
+    try:
+        with open(path) as f:
+            lost, sent = f.read().split()
+        return int(lost), int(sent)
+    except (OSError, ValueError):
+        return None
+
+
+def command_output(args):
+    try:
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    nproc = command_output(["nproc"])
+    if nproc == "unknown":
+        nproc = str(os.cpu_count())
+    return {
+        "nproc": nproc,
+        "cpu": cpu,
+        "rustc": command_output(["rustc", "--version"]),
+        "os": f"{platform.system()} {platform.release()}",
+    }
+
+
+# ------------------------------------------------------------------- analysis
+
+class Cell:
+    """One contender in one workload group: measured, stalled, or absent."""
+
+    def __init__(self, mps=None, stalled=None, parks=False):
+        self.mps = mps
+        self.stalled = stalled
+        self.parks = parks
+
+
+def workload_cells(results, stalls):
+    """{(runtime, shape, capacity): {contender: Cell}}."""
+    table = {}
+    for (group, function), value in results.items():
+        match = WORKLOAD_GROUP.match(group)
+        if not match:
+            continue
+        name = function[: -len(PARKS)] if function.endswith(PARKS) else function
+        cell = Cell(mps=value["mps"], parks=function.endswith(PARKS))
+        table.setdefault(match.groups(), {})[name] = cell
+    for bench_id, reason in stalls.items():
+        group, _, function = bench_id.rpartition("/")
+        match = WORKLOAD_GROUP.match(group)
+        if not match:
+            continue
+        name = function[: -len(PARKS)] if function.endswith(PARKS) else function
+        # A stall in the latest run overrides an older measurement.
+        table.setdefault(match.groups(), {})[name] = Cell(stalled=reason, parks=function.endswith(PARKS))
+    return table
+
+
+def best(cells, names):
+    """(name, M msg/s) of the fastest measured contender among names, or None."""
+    measured = [(cells[n].mps, n) for n in names if n in cells and cells[n].mps is not None]
+    if not measured:
+        return None
+    mps, name = max(measured)
+    return name, mps
+
+
+def summarize(cells, threads_cells=None):
+    """Ratios for one workload group; threads_cells is the same workload on OS
+    threads, for the coroutine target "at least crossbeam-channel's speed on
+    threads"."""
+    ours = cells.get(OURS)
+    ours_mps = ours.mps if ours else None
+    best_ours = best(cells, OUR_FLAVOURS)
+    best_peer = best(cells, PEERS + MAY)
+    best_may = best(cells, MAY)
+    crossbeam = best(threads_cells or {}, ["crossbeam-channel"])
+    return {
+        "ours": ours_mps,
+        "ours_stalled": bool(ours and ours.stalled),
+        "best_ours": best_ours,
+        "best_peer": best_peer,
+        "best_may": best_may,
+        "vs_peer": ratio(ours_mps, best_peer),
+        "best_vs_peer": ratio(best_ours[1] if best_ours else None, best_peer),
+        "vs_may": ratio(ours_mps, best_may),
+        "vs_crossbeam_threads": ratio(ours_mps, crossbeam),
+        "best_peer_parks": bool(best_peer and cells[best_peer[0]].parks),
+        "stalled": sorted(n for n, c in cells.items() if c.stalled),
+    }
+
+
+def ratio(mps, other):
+    if mps is None or other is None:
+        return None
+    return mps / other[1]
+
+
+# --------------------------------------------------------------------- output
+
+def fmt_mps(mps):
+    if mps is None:
+        return "—"
+    if mps >= 10:
+        return f"{mps:.1f}"
+    if mps >= 0.1:
+        return f"{mps:.2f}"
+    return f"{mps:.3f}"
+
+
+def fmt_ratio(value):
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def fmt_named(entry):
+    return "—" if entry is None else f"{fmt_mps(entry[1])} ({entry[0]})"
+
+
+def workload_name(shape, capacity):
+    return f"{shape} / {capacity}"
+
+
+def summarize_key(cells_by_key, key):
+    runtime, shape, capacity = key
+    threads = cells_by_key.get(("threads", shape, capacity)) if runtime == "coroutines" else None
+    return summarize(cells_by_key[key], threads)
+
+
+def summary_table(lines, cells_by_key, runtime):
+    coroutines = runtime == "coroutines"
+    extra = " | ours / crossbeam on threads" if coroutines else ""
+    lines.append(
+        "| workload | may_channel | best of ours | best peer | ours / best peer "
+        f"| best ours / best peer | ours / may{extra} | stalled |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if coroutines else "") + "---|")
+    for shape in SHAPES:
+        for capacity in CAPACITIES:
+            key = (runtime, shape, capacity)
+            if key not in cells_by_key:
+                continue
+            s = summarize_key(cells_by_key, key)
+            ours = "STALLED" if s["ours_stalled"] else fmt_mps(s["ours"])
+            if s["best_peer"]:
+                best_peer = fmt_named(s["best_peer"]) + (" †" if s["best_peer_parks"] else "")
+            else:
+                best_peer = "all stalled" if s["stalled"] else "—"
+            stalled = ", ".join(s["stalled"]) if s["stalled"] else ""
+            extra = f" | {fmt_ratio(s['vs_crossbeam_threads'])}" if coroutines else ""
+            lines.append(
+                f"| {workload_name(shape, capacity)} | {ours} | {fmt_named(s['best_ours'])} "
+                f"| {best_peer} | **{fmt_ratio(s['vs_peer'])}** | {fmt_ratio(s['best_vs_peer'])} "
+                f"| {fmt_ratio(s['vs_may'])}{extra} | {stalled} |"
+            )
+    lines.append("")
+
+
+def workload_tables(lines, cells_by_key):
+    for shape in SHAPES:
+        for capacity in CAPACITIES:
+            per_runtime = {rt: cells_by_key.get((rt, shape, capacity)) for rt in RUNTIMES}
+            if not any(per_runtime.values()):
+                continue
+            lines.append(f"### {shape}, {CAPACITY_WORDS[capacity]}")
+            lines.append("")
+            lines.append(f"`may_channel` is `{DEFAULT_ALIAS[capacity]}`; M msg/s, median.")
+            lines.append("")
+            lines.append("| contender | threads | coroutines |")
+            lines.append("|---|---:|---:|")
+            for name in CONTENDERS:
+                row = []
+                present = False
+                for rt in RUNTIMES:
+                    cells = per_runtime[rt] or {}
+                    cell = cells.get(name)
+                    if cell is None:
+                        row.append("—")
+                        continue
+                    present = True
+                    if cell.stalled:
+                        row.append("**STALLED**")
+                    else:
+                        row.append(fmt_mps(cell.mps) + (" †" if cell.parks else ""))
+                if present:
+                    lines.append(f"| {name} | {' | '.join(row)} |")
+            for label, field in [
+                ("ours / best peer", "vs_peer"),
+                ("best ours / best peer", "best_vs_peer"),
+                ("ours / may", "vs_may"),
+            ]:
+                row = []
+                for rt in RUNTIMES:
+                    cells = per_runtime[rt]
+                    if not cells:
+                        row.append("—")
+                        continue
+                    s = summarize_key(cells_by_key, (rt, shape, capacity))
+                    value = fmt_ratio(s[field])
+                    other = s["best_may"] if field == "vs_may" else s["best_peer"]
+                    if s[field] is not None and other is not None:
+                        value += f" vs {other[0]}"
+                    row.append(value)
+                lines.append(f"| *{label}* | {' | '.join(row)} |")
+            lines.append("")
+
+
+def cost_tables(lines, results):
+    lines.append("Each row prices one feature: the contender's throughput over its baseline's, "
+                 "measured in the same run (1.00× = free, below 1 = it costs).")
+    lines.append("")
+    lines.append("| group | what is priced | baseline M msg/s | contender M msg/s | contender / baseline |")
+    lines.append("|---|---|---:|---:|---:|")
+    for group, (baseline, contender, what) in COST_GROUPS.items():
+        base, cont = results.get((group, baseline)), results.get((group, contender))
+        if not base or not cont:
+            continue
+        lines.append(f"| {group} | {what} | {fmt_mps(base['mps'])} | {fmt_mps(cont['mps'])} "
+                     f"| {fmt_ratio(cont['mps'] / base['mps'])} |")
+    lines.append("")
+
+
+def select_table(lines, results, stalls, loss):
+    present = [g for g in SELECT_GROUPS if any(k[0] == g for k in results)]
+    may_id = "select_rx/coroutines-may-select/may::select!"
+    if not present and may_id not in stalls:
+        return
+    lines.append("| group | contender | M msg/s |")
+    lines.append("|---|---|---:|")
+    for group in SELECT_GROUPS:
+        for (g, function), value in sorted(results.items()):
+            if g == group:
+                stalled = f"{group}/{function}" in stalls
+                lines.append(f"| {group} | {function} | {'**STALLED**' if stalled else fmt_mps(value['mps'])} |")
+    if may_id in stalls and ("select_rx/coroutines-may-select", "may::select!") not in results:
+        lines.append(f"| select_rx/coroutines-may-select | may::select! | **STALLED** |")
+    lines.append("")
+    notes = []
+    for shape in ["select_rx", "select_both"]:
+        ours = results.get((f"{shape}/threads", "may_channel"))
+        peer = results.get((f"{shape}/threads", "crossbeam"))
+        if ours and peer:
+            notes.append(f"{shape}, threads: may_channel / crossbeam = {fmt_ratio(ours['mps'] / peer['mps'])}")
+    ours = results.get(("select_rx/coroutines", "may_channel"))
+    may = results.get(("select_rx/coroutines-may-select", "may::select!"))
+    if ours and may:
+        notes.append(f"select_rx, coroutines: may_channel / may::select! = {fmt_ratio(ours['mps'] / may['mps'])} "
+                     "(may's runs are pre-filled and use fewer messages)")
+    if loss:
+        notes.append(f"may::select! lost {loss[0]} of {loss[1]} messages sent in its runs; "
+                     "ours loses none (the bench checks every count)")
+    for note in notes:
+        lines.append(f"- {note}")
+    lines.append("")
+
+
+def write_report(path, results, stalls, loss, info, note, chart_name):
+    cells_by_key = workload_cells(results, stalls)
+    mtimes = [v["mtime"] for (g, _f), v in results.items()
+              if WORKLOAD_GROUP.match(g) or g in SELECT_GROUPS or g in COST_GROUPS]
+    lines = ["# Benchmark report", ""]
+    lines.append("Generated by `python3 scripts/bench_report.py` from criterion's results; "
+                 "do not edit by hand.")
+    lines.append("")
+    if note:
+        lines.append(f"> **Note.** {note}")
+        lines.append("")
+    lines.append(f"- machine: {info['nproc']} cores, {info['cpu']}, {info['os']}")
+    lines.append(f"- toolchain: {info['rustc']}")
+    if mtimes:
+        first = datetime.datetime.fromtimestamp(min(mtimes)).astimezone()
+        last = datetime.datetime.fromtimestamp(max(mtimes)).astimezone()
+        lines.append(f"- results written {first:%Y-%m-%d %H:%M} – {last:%H:%M %Z} "
+                     f"({(max(mtimes) - min(mtimes)) / 60:.0f} min from first to last)")
+    lines.append(f"- report generated {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+    lines.append("")
+    lines.append("Throughput is million messages per second (median of criterion's samples); a ratio "
+                 "above 1 means `may_channel` is faster. *ours* is the default flavour for the "
+                 "capacity, *best of ours* the fastest of the default, `Spin` and `Park` flavours, "
+                 "*best peer* the fastest measured of std, crossbeam-channel, flume, kanal and "
+                 "`may::sync`, *may* the fastest `may::sync` channel (unbounded only: may has no "
+                 "bounded channel). † marks a peer whose blocking parks the may worker thread; "
+                 "**STALLED** means its trial run did not finish within the watchdog's limit and it "
+                 "was not measured.")
+    lines.append("")
+    lines.append("Method: `benches/peers.rs` runs each case in its own process, first once under a "
+                 "5 s watchdog, then under criterion (10 samples, 1 s, flat sampling) with the "
+                 "watchdog still on; every consumer takes a fixed share of the messages and the sum "
+                 "received is checked. Coroutine tasks yield once before they return: that works "
+                 "around a may 0.3.51 deadlock (a coroutine woken on may's fast path that finishes "
+                 "inside `Park::subscribe` spins its worker for ever in `Park::drop` when its last "
+                 "handle goes; `may_channel` parks coroutines on their own handle and so exposes it). "
+                 "See `benches/common/mod.rs`.")
+    lines.append("")
+    lines.append(f"![ratios]({chart_name})")
+    lines.append("")
+    for runtime in RUNTIMES:
+        title = "OS threads" if runtime == "threads" else "may coroutines (workers = cores)"
+        lines.append(f"## Summary: {title}")
+        lines.append("")
+        summary_table(lines, cells_by_key, runtime)
+    stalled_ids = sorted(stalls)
+    lines.append("## Stalled cases")
+    lines.append("")
+    if stalled_ids:
+        for bench_id in stalled_ids:
+            lines.append(f"- `{bench_id}`: {stalls[bench_id]}")
+    else:
+        lines.append("None.")
+    lines.append("")
+    lines.append("## Select")
+    lines.append("")
+    select_table(lines, results, stalls, loss)
+    lines.append("## Zero-cost checks")
+    lines.append("")
+    cost_tables(lines, results)
+    lines.append("## Every workload")
+    lines.append("")
+    workload_tables(lines, cells_by_key)
+    with open(path, "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
+    return cells_by_key
+
+
+# ---------------------------------------------------------------------- chart
+
+AXIS_LIMIT = 4  # the chart's axis ends at 2**-4 and 2**4 at most
+BARS = [
+    ("vs_peer", "ours / best peer", "#2b6cb0"),
+    ("vs_may", "ours / may::sync", "#dd6b20"),
+    ("vs_crossbeam_threads", "ours / crossbeam-channel on OS threads", "#38a169"),
+]
+
+
+def write_chart(path, cells_by_key, info, date):
+    """A horizontal bar chart of the ratios on a log scale, one panel per
+    runtime, one row per workload, one bar per ratio that exists."""
+    rows = {rt: [] for rt in RUNTIMES}
+    for rt in RUNTIMES:
+        for shape in SHAPES:
+            for capacity in CAPACITIES:
+                key = (rt, shape, capacity)
+                if key in cells_by_key:
+                    rows[rt].append((workload_name(shape, capacity), summarize_key(cells_by_key, key)))
+    # The ratio to crossbeam-channel on threads only means something for
+    # coroutines (the target: no slower in coroutines than crossbeam on threads).
+    bars = {"threads": BARS[:2], "coroutines": BARS}
+    ratios = [s[k] for rt in RUNTIMES for _n, s in rows[rt] for k, _l, _c in bars[rt] if s[k]]
+    # Powers of two from at most 1/16 to at most 16; longer bars are cut at the
+    # edge and keep their number.
+    lo_exp = max(-AXIS_LIMIT, math.floor(math.log2(min([0.5] + ratios))))
+    hi_exp = min(AXIS_LIMIT, math.ceil(math.log2(max([2.0] + ratios))))
+
+    label_w, plot_w, right = 130, 460, 210
+    bar_h, gap = 8, 2
+    top, panel_gap = 82, 44
+    width = label_w + plot_w + right
+
+    def row_h(rt):
+        return len(bars[rt]) * (bar_h + gap) + 8
+
+    def x_of(value):
+        exp = min(max(math.log2(value), lo_exp), hi_exp)
+        return label_w + (exp - lo_exp) / (hi_exp - lo_exp) * plot_w
+
+    panels = []
+    y = top
+    for rt in RUNTIMES:
+        panels.append((rt, y))
+        y += 30 + len(rows[rt]) * row_h(rt) + panel_gap
+    height = y
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">'
+        "may_channel throughput ratios (log scale; &gt; 1 = may_channel faster)</text>",
+        f'<text x="{width / 2}" y="37" text-anchor="middle" fill="#555">'
+        f'{escape(info["nproc"])} cores, {escape(info["cpu"])}, {escape(date)}; '
+        "ours = the default flavour</text>",
+    ]
+    for i, (_key, label, colour) in enumerate(BARS):
+        lx, ly = label_w + (i % 2) * 230, 48 + (i // 2) * 14
+        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="9" fill="{colour}"/>')
+        out.append(f'<text x="{lx + 16}" y="{ly + 8}">{escape(label)}</text>')
+
+    for rt, y0 in panels:
+        title = "OS threads" if rt == "threads" else "may coroutines"
+        out.append(f'<text x="8" y="{y0 + 16}" font-size="13" font-weight="bold">{title}</text>')
+        plot_top = y0 + 24
+        plot_bottom = plot_top + len(rows[rt]) * row_h(rt)
+        for exp in range(lo_exp, hi_exp + 1):
+            x = x_of(2.0 ** exp)
+            stroke = "#333" if exp == 0 else "#ddd"
+            out.append(f'<line x1="{x:.1f}" y1="{plot_top}" x2="{x:.1f}" y2="{plot_bottom}" stroke="{stroke}"/>')
+            tick = f"{2.0 ** exp:g}" if exp >= 0 else f"1/{2 ** -exp}"
+            out.append(f'<text x="{x:.1f}" y="{plot_bottom + 13}" text-anchor="middle" fill="#555">{tick}</text>')
+        for i, (name, s) in enumerate(rows[rt]):
+            ry = plot_top + i * row_h(rt) + 4
+            mid = ry + (row_h(rt) - 8) / 2 + 4
+            out.append(f'<text x="{label_w - 6}" y="{mid:.1f}" text-anchor="end">{escape(name)}</text>')
+            for j, (key, label, colour) in enumerate(bars[rt]):
+                value = s[key]
+                if value is None:
+                    continue
+                by = ry + j * (bar_h + gap)
+                x0, x1 = x_of(1.0), x_of(value)
+                out.append(f'<rect x="{min(x0, x1):.1f}" y="{by}" width="{max(abs(x1 - x0), 1):.1f}" '
+                           f'height="{bar_h}" fill="{colour}"><title>{escape(name)}: '
+                           f'{escape(label)} = {value:.2f}</title></rect>')
+                out.append(f'<text x="{max(x0, x1) + 3:.1f}" y="{by + bar_h - 1}" font-size="9" '
+                           f'fill="{colour}">{value:.2f}</text>')
+            if s["ours_stalled"]:
+                note = "may_channel STALLED"
+            elif s["best_peer"] is None and s["stalled"]:
+                note = "every peer stalled"
+            elif s["stalled"]:
+                note = f"{len(s['stalled'])} peers stalled"
+            else:
+                note = ""
+            if note:
+                out.append(f'<text x="{label_w + plot_w + 50}" y="{mid:.1f}" fill="#c53030">{escape(note)}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+README_START = "<!-- bench-summary:start (generated by scripts/bench_report.py) -->"
+README_END = "<!-- bench-summary:end -->"
+
+
+def readme_summary(cells_by_key, stalls, info, date, note, report_link, chart_link):
+    """The README's share of the report: the ratios per workload, the chart."""
+    lines = [README_START, ""]
+    lines.append(f"Measured on {info['nproc']} cores ({info['cpu']}), {info['rustc']}, {date}."
+                 + (f" {note}" if note else ""))
+    lines.append("Ratios of throughput, above 1 = `may_channel` (its default flavour) faster; "
+                 f"the numbers behind them, the stalled cases and the zero-cost checks are in "
+                 f"[{report_link}]({report_link}).")
+    lines.append("")
+    lines.append("| workload | threads: ours / best peer | coroutines: ours / best peer "
+                 "| coroutines: ours / may::sync | coroutines: ours / crossbeam-channel on threads |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for shape in SHAPES:
+        for capacity in CAPACITIES:
+            row = [workload_name(shape, capacity)]
+            threads = ("threads", shape, capacity)
+            coroutines = ("coroutines", shape, capacity)
+            if threads not in cells_by_key and coroutines not in cells_by_key:
+                continue
+            for key, field in [(threads, "vs_peer"), (coroutines, "vs_peer"),
+                               (coroutines, "vs_may"), (coroutines, "vs_crossbeam_threads")]:
+                if key not in cells_by_key:
+                    row.append("—")
+                    continue
+                s = summarize_key(cells_by_key, key)
+                if s["ours_stalled"]:
+                    row.append("ours STALLED")
+                elif field == "vs_peer" and s["best_peer"] is None and s["stalled"]:
+                    row.append("every peer stalled")
+                else:
+                    value = fmt_ratio(s[field])
+                    if field == "vs_peer" and s[field] is not None:
+                        value += f" ({s['best_peer'][0]}{' †' if s['best_peer_parks'] else ''})"
+                    row.append(value)
+            lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append(f"† parks the may worker thread. {len(stalls)} cases stalled (listed in the report).")
+    lines.append("")
+    lines.append(f"![throughput ratios]({chart_link})")
+    lines.append("")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def update_readme(path, summary):
+    with open(path) as f:
+        text = f.read()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        print(f"warning: {path} has no bench-summary markers; README not updated", file=sys.stderr)
+        return False
+    text = text[:start] + summary + text[end + len(README_END):]
+    with open(path, "w") as f:
+        f.write(text)
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target-dir", default="target",
+                        help="cargo's target directory holding criterion/ (default: target)")
+    parser.add_argument("--note", default="", help="free text for the report header")
+    parser.add_argument("--report", default="benches/REPORT.md", help="Markdown output")
+    parser.add_argument("--chart", default="benches/chart.svg", help="SVG output")
+    parser.add_argument("--readme", default="README.md",
+                        help="file whose bench-summary block is rewritten ('' to skip)")
+    args = parser.parse_args()
+
+    criterion_dir = os.path.join(args.target_dir, "criterion")
+    if not os.path.isdir(criterion_dir):
+        sys.exit(f"no criterion results in {criterion_dir}: run `cargo bench` first")
+    results = load_results(criterion_dir)
+    stalls = load_stalls(criterion_dir)
+    loss = load_may_select_loss(criterion_dir)
+    info = machine()
+    if not any(WORKLOAD_GROUP.match(g) for g, _f in results):
+        sys.exit(f"no workload results in {criterion_dir}: run `cargo bench --bench peers` first")
+
+    cells_by_key = write_report(args.report, results, stalls, loss, info, args.note,
+                                os.path.relpath(args.chart, os.path.dirname(args.report) or "."))
+    workload_mtimes = [v["mtime"] for (g, _f), v in results.items() if WORKLOAD_GROUP.match(g)]
+    date = datetime.datetime.fromtimestamp(max(workload_mtimes)).astimezone().strftime("%Y-%m-%d")
+    write_chart(args.chart, cells_by_key, info, date)
+    xml.dom.minidom.parse(args.chart)  # fails loudly if the SVG is not well-formed XML
+    stale = [f"{g}/{f}" for (g, f), v in results.items()
+             if WORKLOAD_GROUP.match(g) and max(workload_mtimes) - v["mtime"] > 6 * 3600]
+    if stale:
+        print(f"warning: {len(stale)} results are over 6 h older than the newest, e.g. {stale[0]}",
+              file=sys.stderr)
+    written = [args.report, args.chart]
+    if args.readme:
+        base = os.path.dirname(args.readme) or "."
+        summary = readme_summary(cells_by_key, stalls, info, date, args.note,
+                                 os.path.relpath(args.report, base), os.path.relpath(args.chart, base))
+        if update_readme(args.readme, summary):
+            written.append(args.readme)
+    print(f"wrote {', '.join(written)} ({len(results)} results, {len(stalls)} stalled)")
+
+
+if __name__ == "__main__":
+    main()

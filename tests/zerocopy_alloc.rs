@@ -25,10 +25,8 @@ fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
 }
 
-// SAFETY: every method forwards to `System` with the caller's arguments
-// unchanged, so `System`'s guarantees hold; the counter (a const-initialised
-// thread-local, which never allocates) has no effect on the memory handed
-// out.
+// SAFETY: every method forwards to `System` unchanged; the counter (a const
+// thread-local, which never allocates) does not touch the memory handed out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count();

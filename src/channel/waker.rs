@@ -145,10 +145,8 @@ pub struct WaitList {
     entries: Mutex<VecDeque<(NonNull<Waiter>, usize)>>,
 }
 
-// SAFETY: the raw pointers in `entries` are only dereferenced under the lock
-// while the waiter is linked or just unlinked by the lock holder, which
-// invariants 2 and 3 make valid from any thread; `Waiter` itself holds only
-// `Send + Sync` data (an atomic flag and a thread or coroutine handle).
+// SAFETY: the pointers are dereferenced only under the lock, while valid by
+// invariants 2 and 3, from any thread; `Waiter` holds only `Send + Sync` data.
 unsafe impl Send for WaitList {}
 // SAFETY: as for `Send`: all access to the pointers is serialised by the lock.
 unsafe impl Sync for WaitList {}

@@ -65,11 +65,11 @@ impl MetricsServer {
         let builder = may::coroutine::Builder::new()
             .name("may_channel metrics server".to_owned())
             .stack_size(0x4000);
-        // SAFETY: may's two conditions for spawning: the coroutine touches no
-        // thread-local storage (it uses may's sockets, the exporter's std
-        // mutex and heap strings; nothing holds a TLS reference across a
-        // yield), and 0x4000 words (128 KiB) of stack is far more than
-        // rendering and formatting use (no recursion, no large locals).
+        // may's two conditions for spawning hold: the coroutine holds no
+        // thread-local reference across a yield (may's sockets, a std mutex,
+        // heap strings), and 0x4000 words (128 KiB) of stack is far more
+        // than rendering uses (no recursion, no large locals).
+        // SAFETY: both conditions above.
         let coroutine =
             unsafe { builder.spawn(move || serve(listener, exporter, &stop_flag, &served_count)) }?;
         Ok(MetricsServer {

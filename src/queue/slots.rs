@@ -49,10 +49,8 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-// SAFETY: a slot's `filled` and `value` are only touched by the one thread
-// that claimed the slot through the sequence protocol (module docs), so
-// sharing the queue only ever moves `T` values between threads: `T: Send`
-// suffices, as for any channel.
+// SAFETY: only a slot's claimant touches its `filled` and `value` (module
+// docs), so sharing the queue only moves `T`s between threads: `T: Send`.
 unsafe impl<T: Send> Sync for SlotQueue<T> {}
 // SAFETY: as above; the queue owns its `T`s.
 unsafe impl<T: Send> Send for SlotQueue<T> {}

@@ -131,3 +131,44 @@ fn acknowledged_hand_offs_never_stall() {
         assert_eq!(received, 4_000);
     });
 }
+
+/// Detached coroutines that park and finish right after being woken: with
+/// may 0.3.51 an unpark that lands while the park is being registered could
+/// leave the finishing coroutine spinning its worker for ever (see
+/// `Waiter::park`). A hung worker shows up as coroutines that never finish.
+#[test]
+fn detached_coroutines_that_park_never_hang_a_worker() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    const ROUNDS: usize = 100_000;
+    let done = Arc::new(AtomicUsize::new(0));
+    for round in 0..ROUNDS {
+        let (tx, rx) = Channel::<Bounded<1>, Park>::new::<u32>();
+        let finished = Arc::clone(&done);
+        drop(may::go!(move || {
+            for _ in 0..4 {
+                let _ = rx.recv();
+            }
+            finished.fetch_add(1, Ordering::Relaxed);
+        }));
+        drop(may::go!(move || {
+            for _ in 0..4 {
+                tx.send(1).unwrap();
+            }
+        }));
+        if round % 1_000 == 999 {
+            let since = Instant::now();
+            while done.load(Ordering::Relaxed) <= round {
+                assert!(
+                    since.elapsed() < Duration::from_secs(30),
+                    "after {} rounds only {} receivers finished: a worker hung",
+                    round + 1,
+                    done.load(Ordering::Relaxed)
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+}

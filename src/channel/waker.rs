@@ -99,6 +99,7 @@ impl Waiter {
     /// the underlying park are absorbed here. In a coroutine, a cancel unwinds
     /// out of this call (may raises it at the park point).
     pub(crate) fn park(&self, context: Context, deadline: Option<Instant>) {
+        let mut parked = false;
         while self.selected().is_none() {
             match deadline {
                 None => match context {
@@ -108,7 +109,7 @@ impl Waiter {
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        return;
+                        break;
                     }
                     match context {
                         Context::Thread => std::thread::park_timeout(deadline - now),
@@ -118,6 +119,20 @@ impl Waiter {
                     }
                 }
             }
+            parked = true;
+        }
+        if parked && context == Context::Coroutine && self.selected().is_some() {
+            // Works around a may 0.3.51 hang: when a peer's unpark lands while
+            // may is still registering the park, may resumes the coroutine nested
+            // inside `Park::subscribe`, which holds a "kernel busy" flag until
+            // it returns. Should the coroutine finish there with its handle
+            // already dropped (a detached `go!`), `Park::drop` spins on that
+            // flag for ever and the worker thread hangs. One yield leaves the
+            // nested frame: `subscribe` returns and clears the flag before the
+            // coroutine runs on. Only after an unpark (a timed-out park is
+            // resumed by may's timer, not nested); reproduced by
+            // `examples/park_repro.rs` and `tests/wakeups.rs`.
+            may::coroutine::yield_now();
         }
     }
 

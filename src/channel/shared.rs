@@ -254,23 +254,16 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// `try_send`: never waits, never drops.
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        if self.is_disconnected() {
-            return Err(TrySendError::Disconnected(msg));
-        }
-        // A hand-over queue takes a message only for a receiver that waits.
-        // SeqCst: pairs with the increment in `recv_until`, so a receiver
-        // that counted itself and then found the slot empty is seen here.
-        if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) == 0 {
-            return Err(TrySendError::Full(msg));
-        }
-        match self.offer(self.envelope(msg)) {
-            Ok(_) => {
-                self.metrics.on_send();
-                self.message_stored(1);
-                Ok(())
+        self.try_send_via(msg, |envelope| {
+            // A hand-over queue takes a message only for a receiver that
+            // waits. SeqCst: pairs with the increment in `receiver_arrives`,
+            // so a receiver that counted itself and then found the slot empty
+            // is seen here.
+            if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) == 0 {
+                return Err(envelope);
             }
-            Err(envelope) => Err(TrySendError::Full(envelope.msg)),
-        }
+            self.offer(envelope).map(drop)
+        })
     }
 
     /// `send` and its timed forms: applies the backpressure policy, waiting
@@ -280,42 +273,17 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        if self.is_disconnected() {
-            return Err(SendTimeoutError::Disconnected(msg));
+        if F::Queue::HANDOFF {
+            // Only `Block` reaches here: `Reject` channels have no `send`.
+            return self.send_handoff(msg, deadline);
         }
-        let envelope = self.envelope(msg);
-        match <F::Backpressure as Backpressure>::ON_FULL {
-            OnFull::Wait => self.send_waiting(envelope, deadline),
-            OnFull::NeverFull | OnFull::Refuse => match self.offer(envelope) {
-                Ok(_) => {
-                    self.metrics.on_send();
-                    self.message_stored(1);
-                    Ok(())
-                }
-                // Unreachable for `NeverFull`; `Refuse` channels have no
-                // `send`, but a full queue hands the message back all the same.
-                Err(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
-            },
-            OnFull::DiscardIncoming => {
-                match self.offer(envelope) {
-                    Ok(_) => {
-                        self.metrics.on_send();
-                        self.message_stored(1);
-                    }
-                    Err(envelope) => {
-                        self.metrics.on_discard();
-                        drop(envelope);
-                    }
-                }
-                Ok(())
-            }
-            OnFull::EvictOldest => {
-                if let Some(evicted) = self.push_evicting(envelope) {
-                    drop(evicted);
-                }
-                Ok(())
-            }
-        }
+        let home = self.placement.home();
+        self.send_via_until(
+            msg,
+            deadline,
+            |envelope| self.queue.push(envelope, home),
+            |envelope| self.queue.push_evicting(envelope, home),
+        )
     }
 
     /// `DropOldest`: stores `msg`, returning the message evicted to make room.
@@ -323,24 +291,27 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if self.is_disconnected() {
             return Err(msg);
         }
-        Ok(self.push_evicting(self.envelope(msg)))
+        let envelope = self.envelope(msg);
+        Ok(self.stored_evicting(self.queue.push_evicting(envelope, self.placement.home())))
     }
 
-    fn push_evicting(&self, envelope: Envelope<T, Stamp<F>>) -> Option<T> {
-        match self.queue.push_evicting(envelope, self.placement.home()) {
+    /// Accounts for an evict-and-store: reports the eviction first (so a sink
+    /// deriving the queue length never sees capacity + 1), then the store;
+    /// returns the evicted message. A queue that could not evict refused the
+    /// newcomer instead, which is then dropped and counted as discarded.
+    fn stored_evicting(
+        &self,
+        outcome: Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>,
+    ) -> Option<T> {
+        match outcome {
             Ok(evicted) => {
-                // The eviction is reported first, so that a sink deriving the
-                // queue length never sees capacity + 1.
                 let evicted = evicted.map(|old| {
                     self.metrics.on_evict(old.stamp);
                     old.msg
                 });
-                self.metrics.on_send();
-                self.message_stored(1);
+                self.stored_one();
                 evicted
             }
-            // The queue cannot evict (see `RawQueue::push_evicting`): the
-            // incoming message is the one dropped.
             Err(envelope) => {
                 self.metrics.on_discard();
                 drop(envelope);
@@ -349,21 +320,22 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
     }
 
-    fn send_waiting(
-        &self,
-        envelope: Envelope<T, Stamp<F>>,
-        deadline: Option<Instant>,
-    ) -> Result<(), SendTimeoutError<T>> {
-        let mut pending = Some(envelope);
+    /// Hand-over queues: `send` stores the message in the slot, waiting for
+    /// the slot to be free, then waits for a receiver to take it.
+    fn send_handoff(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        if self.is_disconnected() {
+            return Err(SendTimeoutError::Disconnected(msg));
+        }
+        let mut pending = Some(self.envelope(msg));
         let stored = self.block_on(&self.senders, Side::Send, deadline, || {
             if self.is_disconnected() {
-                return Attempt::Done((false, 0));
+                return Attempt::Done(None);
             }
             let envelope = pending
                 .take()
                 .expect("the envelope is put back after every failed offer");
             match self.offer(envelope) {
-                Ok(ticket) => Attempt::Done((true, ticket)),
+                Ok(ticket) => Attempt::Done(Some(ticket)),
                 Err(envelope) => {
                     pending = Some(envelope);
                     Attempt::Again
@@ -371,21 +343,16 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             }
         });
         match stored {
+            Some(Some(ticket)) => {
+                self.message_stored(1);
+                self.await_taken(ticket, deadline)
+            }
+            Some(None) => Err(SendTimeoutError::Disconnected(
+                pending.take().expect("not stored").msg,
+            )),
             None => Err(SendTimeoutError::Timeout(
                 pending.take().expect("not stored").msg,
             )),
-            Some((false, _)) => Err(SendTimeoutError::Disconnected(
-                pending.take().expect("not stored").msg,
-            )),
-            Some((true, ticket)) => {
-                self.message_stored(1);
-                if F::Queue::HANDOFF {
-                    self.await_taken(ticket, deadline)
-                } else {
-                    self.metrics.on_send();
-                    Ok(())
-                }
-            }
         }
     }
 
@@ -456,14 +423,20 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     // ------------------------------------------------------------ receiving
 
-    /// Pops one message without waking anyone.
+    /// Pops one envelope, reporting a steal to the sink.
     #[inline]
-    fn take(&self) -> Option<T> {
+    fn pop_envelope(&self) -> Option<Envelope<T, Stamp<F>>> {
         let (envelope, moved) = self.queue.pop_reporting(self.placement.home());
         if moved != 0 {
             self.metrics.on_steal(moved);
         }
-        let envelope = envelope?;
+        envelope
+    }
+
+    /// Pops one message without waking anyone.
+    #[inline]
+    fn take(&self) -> Option<T> {
+        let envelope = self.pop_envelope()?;
         self.metrics.on_recv(envelope.stamp);
         Some(envelope.msg)
     }
@@ -480,22 +453,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// and disconnected.
     #[inline]
     fn take_or_disconnected(&self) -> Attempt<Result<T, ()>> {
-        if let Some(msg) = self.take() {
-            self.messages_taken(1);
-            return Attempt::Done(Ok(msg));
+        match self.take_via(&mut || self.pop_envelope().map(|envelope| (envelope, ()))) {
+            Some(result) => Attempt::Done(result.map(|(msg, ())| msg)),
+            None => Attempt::Again,
         }
-        if self.is_disconnected() {
-            // A message pushed just before the disconnect is visible now
-            // (Acquire in `is_disconnected`): take it before giving up.
-            return Attempt::Done(match self.take() {
-                Some(msg) => {
-                    self.messages_taken(1);
-                    Ok(msg)
-                }
-                None => Err(()),
-            });
-        }
-        Attempt::Again
     }
 
     /// `recv` and its timed forms.
@@ -545,11 +506,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 impl<T: Send, F: Flavor> Shared<T, F> {
     // ------------------------------------------------ operations with a route
     //
-    // The operations above store with `RawQueue::push` and take with
-    // `RawQueue::pop`. A queue with a richer interface (a priority level)
-    // passes its own store and take as closures here, and gets the same
-    // backpressure rules, wake-ups, metrics and blocking loop (`wait_for`).
-    // Not for hand-over queues, which need the ticket protocol of `send_until`.
+    // Every send and receive goes through these: the plain operations above
+    // pass `RawQueue::push` / `pop` as the route, a queue with a richer
+    // interface (a priority level) passes its own, and all get the same
+    // backpressure rules, wake-ups, metrics and blocking loop. Blocking sends
+    // on hand-over queues use the ticket protocol of `send_handoff` instead.
 
     /// `try_send` through `store`: never waits, never drops.
     pub(crate) fn try_send_via(
@@ -557,7 +518,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         msg: T,
         store: impl FnOnce(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
     ) -> Result<(), TrySendError<T>> {
-        debug_assert!(!F::Queue::HANDOFF, "hand-over queues use try_send");
         if self.is_disconnected() {
             return Err(TrySendError::Disconnected(msg));
         }
@@ -638,21 +598,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 Ok(())
             }
             OnFull::EvictOldest => {
-                match store_evicting(envelope) {
-                    Ok(evicted) => {
-                        // Reported first, as in `push_evicting`.
-                        if let Some(old) = evicted {
-                            self.metrics.on_evict(old.stamp);
-                            drop(old.msg);
-                        }
-                        self.stored_one();
-                    }
-                    // The queue refused the newcomer instead of evicting.
-                    Err(envelope) => {
-                        self.metrics.on_discard();
-                        drop(envelope);
-                    }
-                }
+                drop(self.stored_evicting(store_evicting(envelope)));
                 Ok(())
             }
         }

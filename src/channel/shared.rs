@@ -23,6 +23,9 @@ pub struct Envelope<T, S> {
 }
 
 pub(crate) type Stamp<F> = <<F as Flavor>::Metrics as MetricsSink>::Stamp;
+/// What an evict-and-store returns: the evicted envelope, or the newcomer
+/// handed back by a queue that cannot evict.
+type Evicted<T, F> = Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>;
 pub(crate) type QueueOf<T, F> =
     <<F as Flavor>::Queue as QueueStrategy>::Queue<Envelope<T, Stamp<F>>>;
 
@@ -299,10 +302,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// deriving the queue length never sees capacity + 1), then the store;
     /// returns the evicted message. A queue that could not evict refused the
     /// newcomer instead, which is then dropped and counted as discarded.
-    fn stored_evicting(
-        &self,
-        outcome: Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>,
-    ) -> Option<T> {
+    fn stored_evicting(&self, outcome: Evicted<T, F>) -> Option<T> {
         match outcome {
             Ok(evicted) => {
                 let evicted = evicted.map(|old| {
@@ -537,10 +537,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         msg: T,
         deadline: Option<Instant>,
         mut store: impl FnMut(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
-        store_evicting: impl FnOnce(
-            Envelope<T, Stamp<F>>,
-        )
-            -> Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>,
+        store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
     ) -> Result<(), SendTimeoutError<T>> {
         debug_assert!(!F::Queue::HANDOFF, "hand-over queues use send_until");
         if self.is_disconnected() {

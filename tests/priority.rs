@@ -6,11 +6,10 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::sync::Once;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{DropLog, Tracked, within};
+use common::{DropLog, Handle, Runner, Tracked, within};
 use may_channel::backpressure::{Block, DropNewest, DropOldest, HasSend, Reject};
 use may_channel::flavors::{PriorityBounded, PriorityUnbounded};
 use may_channel::metrics::{Counters, NoMetrics};
@@ -425,54 +424,6 @@ fn a_blocked_sender_wakes_on_disconnect() {
 }
 
 // ------------------------------------------------------------ concurrency
-
-static MAY_CONFIG: Once = Once::new();
-
-fn init_may() {
-    MAY_CONFIG.call_once(|| {
-        may::config().set_workers(2).set_stack_size(0x2_0000);
-    });
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Runner {
-    Threads,
-    Coroutines,
-}
-
-enum Handle<T> {
-    Thread(thread::JoinHandle<T>),
-    Coroutine(may::coroutine::JoinHandle<T>),
-}
-
-impl Runner {
-    fn spawn<T: Send + 'static>(self, f: impl FnOnce() -> T + Send + 'static) -> Handle<T> {
-        match self {
-            Runner::Threads => Handle::Thread(thread::spawn(f)),
-            Runner::Coroutines => {
-                init_may();
-                // `go!` wraps may's unsafe spawn: the closures keep no
-                // reference into thread-local storage across a park, and
-                // `init_may` gives them a large stack.
-                let handle = may::go!(f);
-                // See tests/stress.rs (`keep_alive`): works around a may
-                // 0.3.51 bug in dropping a coroutine's last reference.
-                std::mem::forget(handle.coroutine().clone());
-                Handle::Coroutine(handle)
-            }
-        }
-    }
-}
-
-impl<T> Handle<T> {
-    fn join(self) -> T {
-        let result = match self {
-            Handle::Thread(handle) => handle.join(),
-            Handle::Coroutine(handle) => handle.join(),
-        };
-        result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-    }
-}
 
 /// `producers` send `per_producer` tracked messages each at pseudo-random
 /// levels; `consumers` receive until disconnected. Every message must be

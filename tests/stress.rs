@@ -16,10 +16,12 @@
 
 mod common;
 
+use common::{Handle, Runner, init_may};
+
 use std::ops::Range;
 use std::panic;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Once, mpsc};
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -40,63 +42,6 @@ const TOTAL: usize = 20_000;
 const WATCHDOG: Duration = Duration::from_secs(30);
 
 // ------------------------------------------------------------- runners
-
-static MAY_CONFIG: Once = Once::new();
-
-/// may's configuration is global and only read when the scheduler starts,
-/// so it is set once, before the first coroutine of this binary.
-fn init_may() {
-    MAY_CONFIG.call_once(|| {
-        // A stack large enough for a failing assertion's panic message and
-        // backtrace in a debug build.
-        may::config().set_workers(2).set_stack_size(0x2_0000);
-    });
-}
-
-/// Where a producer or a consumer runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Runner {
-    Threads,
-    Coroutines,
-}
-
-enum Handle<T> {
-    Thread(thread::JoinHandle<T>),
-    Coroutine(may::coroutine::JoinHandle<T>),
-}
-
-impl Runner {
-    fn spawn<T, F>(self, f: F) -> Handle<T>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        match self {
-            Runner::Threads => Handle::Thread(thread::spawn(f)),
-            Runner::Coroutines => {
-                init_may();
-                // `go!` wraps may's unsafe spawn. Its conditions hold: the
-                // closures here keep no reference into thread-local storage
-                // across a park, and `init_may` gives every coroutine a stack
-                // far larger than they use.
-                let handle = may::go!(f);
-                common::keep_alive(handle.coroutine());
-                Handle::Coroutine(handle)
-            }
-        }
-    }
-}
-
-impl<T> Handle<T> {
-    /// Waits for the task; a panic in it is re-raised here.
-    fn join(self) -> T {
-        let result = match self {
-            Handle::Thread(handle) => handle.join(),
-            Handle::Coroutine(handle) => handle.join(),
-        };
-        result.unwrap_or_else(|payload| panic::resume_unwind(payload))
-    }
-}
 
 /// Runs `body` on its own thread and fails the test if it has not finished
 /// within `limit`; a panic in `body` is re-raised.

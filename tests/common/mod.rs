@@ -165,3 +165,60 @@ pub fn in_child_process(child_env: &str, limit: Duration, run: impl FnOnce(&str)
 pub fn keep_alive(coroutine: &may::coroutine::Coroutine) {
     std::mem::forget(coroutine.clone());
 }
+
+/// may's configuration is global and only read when the scheduler starts:
+/// two workers and a stack large enough for a failing assertion's panic
+/// message in a debug build, set once before the first coroutine.
+pub fn init_may() {
+    static MAY_CONFIG: std::sync::Once = std::sync::Once::new();
+    MAY_CONFIG.call_once(|| {
+        may::config().set_workers(2).set_stack_size(0x2_0000);
+    });
+}
+
+/// Where a test task runs: one generic test body, run on OS threads and on
+/// may coroutines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    Threads,
+    Coroutines,
+}
+
+/// A task started by a [`Runner`].
+pub enum Handle<T> {
+    Thread(std::thread::JoinHandle<T>),
+    Coroutine(may::coroutine::JoinHandle<T>),
+}
+
+impl Runner {
+    pub fn spawn<T, F>(self, f: F) -> Handle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        match self {
+            Runner::Threads => Handle::Thread(std::thread::spawn(f)),
+            Runner::Coroutines => {
+                init_may();
+                // `go!` wraps may's unsafe spawn. Its conditions hold: the
+                // test closures keep no reference into thread-local storage
+                // across a park, and `init_may` gives every coroutine a stack
+                // far larger than they use.
+                let handle = may::go!(f);
+                keep_alive(handle.coroutine());
+                Handle::Coroutine(handle)
+            }
+        }
+    }
+}
+
+impl<T> Handle<T> {
+    /// Waits for the task; a panic in it is re-raised here.
+    pub fn join(self) -> T {
+        let result = match self {
+            Handle::Thread(handle) => handle.join(),
+            Handle::Coroutine(handle) => handle.join(),
+        };
+        result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+    }
+}

@@ -82,7 +82,7 @@ pub use bounded::{Bounded, BoundedQueue, DynBounded};
 pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
-pub use unbounded::{Unbounded, UnboundedQueue};
+pub use unbounded::{SEGMENT_ITEMS, Unbounded, UnboundedQueue};
 pub use work_stealing::{WorkStealing, WorkStealingQueue, Workers};
 
 use crate::backpressure::Backpressure;
@@ -193,6 +193,18 @@ pub trait RawQueue<T>: Send + Sync {
         (self.pop(home), 0)
     }
 
+    /// The bytes of message storage the queue holds now: its slots and
+    /// segments, whether allocated up front (a ring) or as messages arrive (a
+    /// segmented list), for memory reporting
+    /// ([`Sender::allocated_bytes`](crate::Sender::allocated_bytes), the
+    /// Prometheus gauge `may_channel_allocated_bytes`). The channel's fixed
+    /// bookkeeping (counters, waiter lists) is not counted. A snapshot under
+    /// concurrency, like [`len`](Self::len). The default, `None`, means the
+    /// queue does not say.
+    fn allocated_bytes(&self) -> Option<usize> {
+        None
+    }
+
     /// Removes everything still stored, for the channel to drop when its
     /// last receiver goes. Handoff queues keep their item (its sender takes
     /// it back), so they return nothing here.
@@ -251,4 +263,16 @@ impl QueueKind for RendezvousKind {
 }
 impl QueueKind for LendingKind {
     type DefaultBackpressure = crate::backpressure::Block;
+}
+
+/// The size of one slot of crossbeam's queues (`ArrayQueue`, `SegQueue`):
+/// an item beside a `usize` stamp, padded to their common alignment.
+pub(crate) fn crossbeam_slot_bytes<T>() -> usize {
+    let item = std::alloc::Layout::new::<std::mem::MaybeUninit<T>>();
+    let stamp = std::alloc::Layout::new::<usize>();
+    match item.extend(stamp) {
+        Ok((slot, _)) => slot.pad_to_align().size(),
+        // Only a type too large to allocate gets here; no queue holds one.
+        Err(_) => usize::MAX,
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! | group | question |
 //! |---|---|
-//! | `zero_cost/{ping,burst}` | `SpinRing<1024>` (Spin, Reject, NoMetrics, Anywhere) against the bare `crossbeam_queue::ArrayQueue` it wraps, one thread |
+//! | `zero_cost/{ping,burst}` | `SpinRing<1024>` (Spin, Reject, NoMetrics, Anywhere) against the bare ring it is built on (`BoundedQueue`, through `RawQueue`) and against `crossbeam_queue::ArrayQueue`, one thread |
 //! | `zero_cost/counters/{ping,threads/spsc/cap1024}` | `BoundedBlocking<1024>` (`NoMetrics`) against `InstrumentedBounded<1024>` (the `Counters` sink) |
 //! | `zero_cost/builder/{ping,threads/spsc/cap1024}` | `BoundedBlocking<1024>::new()` against the same type from `ChannelBuilder` |
 //!
@@ -23,7 +23,7 @@ use crossbeam_queue::ArrayQueue;
 use may_channel::backpressure::Block;
 use may_channel::flavors::{BoundedBlocking, InstrumentedBounded, SpinRing};
 use may_channel::metrics::MetricsSink;
-use may_channel::queue::Bounded;
+use may_channel::queue::{Bounded, QueueStrategy, RawQueue};
 use may_channel::wait::SpinThenPark;
 use may_channel::{Channel, ChannelBuilder, Pair};
 
@@ -73,8 +73,10 @@ fn spsc_threads<M: MetricsSink>(make: fn() -> Pair<usize, BlockingWith<M>>) -> u
     sum
 }
 
-/// `SpinRing<1024>` against the `ArrayQueue` it is built on: the channel
-/// layer should add (almost) nothing.
+/// `SpinRing<1024>` against the raw ring it is built on (`Bounded<1024>`'s
+/// queue, used directly through `RawQueue`) and against crossbeam's
+/// `ArrayQueue`, which `Bounded` wrapped before it got its own ring: the
+/// channel layer should add (almost) nothing.
 fn zero_cost(c: &mut Criterion) {
     let count = messages();
 
@@ -88,6 +90,17 @@ fn zero_cost(c: &mut Criterion) {
             for i in 0..count {
                 tx.try_send(black_box(i)).unwrap();
                 sum = sum.wrapping_add(rx.try_recv().unwrap());
+            }
+            black_box(sum)
+        });
+    });
+    group.bench_function("may_channel::queue::BoundedQueue", |b| {
+        let queue = <Bounded<CAP> as QueueStrategy>::new_queue::<usize>(&());
+        b.iter(|| {
+            let mut sum = 0usize;
+            for i in 0..count {
+                queue.push(black_box(i), 0).unwrap();
+                sum = sum.wrapping_add(queue.pop(0).unwrap());
             }
             black_box(sum)
         });
@@ -119,6 +132,21 @@ fn zero_cost(c: &mut Criterion) {
                 }
                 for _ in 0..CAP {
                     sum = sum.wrapping_add(rx.try_recv().unwrap());
+                }
+            }
+            black_box(sum)
+        });
+    });
+    group.bench_function("may_channel::queue::BoundedQueue", |b| {
+        let queue = <Bounded<CAP> as QueueStrategy>::new_queue::<usize>(&());
+        b.iter(|| {
+            let mut sum = 0usize;
+            for _ in 0..rounds {
+                for i in 0..CAP {
+                    queue.push(black_box(i), 0).unwrap();
+                }
+                for _ in 0..CAP {
+                    sum = sum.wrapping_add(queue.pop(0).unwrap());
                 }
             }
             black_box(sum)

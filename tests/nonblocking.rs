@@ -1,15 +1,24 @@
-//! `try_send` / `try_recv` on the crate's own ring never wait for a peer
-//! that is stopped in the middle of its operation. A zero-copy guard is
-//! exactly such a peer, frozen on purpose: a `SendRef` holds a claimed slot
-//! that is not yet published, a `RecvRef` a slot that is not yet released.
+//! `try_send` / `try_recv` on the crate's rings never wait for a peer that
+//! is stopped in the middle of its operation. A zero-copy guard on a `Slots`
+//! ring is exactly such a peer, frozen on purpose: a `SendRef` holds a
+//! claimed slot that is not yet published, a `RecvRef` a slot that is not
+//! yet released. (`Bounded`'s ring follows the same sequence protocol,
+//! `src/queue/ring.rs`; its model tests and `benches/nonblocking.rs` cover
+//! it, since nothing can freeze one of its peers on purpose.)
 
 mod common;
 
 use std::sync::mpsc;
 
 use common::{init_may, within};
-use may_channel::flavors::BoundedRing;
+use may_channel::Channel;
+use may_channel::backpressure::Block;
+use may_channel::queue::Slots;
+use may_channel::wait::SpinThenPark;
 use may_channel::{TryRecvError, TrySendError};
+
+/// A bounded blocking channel on a `Slots` ring of `N`.
+type BoundedRing<const N: usize> = Channel<Slots<N>, SpinThenPark, Block>;
 
 /// A sender holds the oldest slot unpublished; a later message is ready.
 /// `try_recv` answers `Empty` at once (on a queue that waits for the peer it

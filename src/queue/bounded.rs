@@ -1,11 +1,14 @@
-use crossbeam_queue::ArrayQueue;
-
+use super::ring::Ring;
 use super::{BoundedKind, QueueStrategy, RawQueue};
 use crate::error::BuildError;
 
 /// A bounded FIFO queue whose capacity `N` is fixed at compile time: a
-/// lock-free ring of `N` slots (`crossbeam_queue::ArrayQueue`), allocated
-/// once when the channel is built.
+/// lock-free ring of `N` slots, allocated once when the channel is built.
+/// The ring is the crate's own (Vyukov's sequence-numbered slots), so that
+/// `try_send` and `try_recv` never wait for a peer that was preempted in
+/// the middle of its operation (its slot reads as taken; see
+/// [the module docs](super#non-blocking-operations-and-preempted-peers)),
+/// and `DropOldest` evicts with an atomic hand-over of the oldest slot.
 ///
 /// `Bounded<0>` does not compile; a channel that holds nothing is a
 /// [`Rendezvous`](super::Rendezvous) channel. The check fires when the
@@ -26,7 +29,7 @@ pub struct Bounded<const N: usize>;
 pub struct DynBounded;
 
 /// The queue [`Bounded`] and [`DynBounded`] build.
-pub struct BoundedQueue<T>(ArrayQueue<T>);
+pub struct BoundedQueue<T>(Ring<T>);
 
 impl<const N: usize> Bounded<N> {
     const NONZERO: () = assert!(
@@ -42,7 +45,7 @@ impl<const N: usize> QueueStrategy for Bounded<N> {
 
     fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
         let () = Self::NONZERO;
-        BoundedQueue(ArrayQueue::new(N))
+        BoundedQueue(Ring::new(N))
     }
 }
 
@@ -53,8 +56,8 @@ impl QueueStrategy for DynBounded {
     type Queue<T: Send> = BoundedQueue<T>;
 
     fn validate(capacity: &usize) -> Result<(), BuildError> {
-        // ArrayQueue keeps a lap counter above the index bits, so the index
-        // must leave room for it; isize::MAX / 2 is far beyond any memory.
+        // The ring compares positions as signed differences, so the capacity
+        // must stay far below isize::MAX; isize::MAX / 2 is beyond any memory.
         let max = (isize::MAX as usize) / 2;
         match *capacity {
             0 => Err(BuildError::ZeroCapacity),
@@ -64,7 +67,7 @@ impl QueueStrategy for DynBounded {
     }
 
     fn new_queue<T: Send>(capacity: &usize) -> Self::Queue<T> {
-        BoundedQueue(ArrayQueue::new(*capacity))
+        BoundedQueue(Ring::new(*capacity))
     }
 }
 
@@ -96,12 +99,12 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
 
     #[inline]
     fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {
-        Ok(self.0.force_push(item))
+        Ok(self.0.push_evicting(item))
     }
 
     /// The ring, allocated in full when the channel is built.
     fn allocated_bytes(&self) -> Option<usize> {
-        Some(self.0.capacity() * super::crossbeam_slot_bytes::<T>())
+        Some(self.0.slot_bytes())
     }
 }
 

@@ -10,7 +10,7 @@
 //! | strategy | kind | storage |
 //! |---|---|---|
 //! | [`Unbounded`] | [`UnboundedKind`] | segmented lock-free list (`crossbeam_queue::SegQueue`) |
-//! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (`crossbeam_queue::ArrayQueue`) |
+//! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (our own, Vyukov-style) |
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
 //! | [`Slots<N>`] | [`LendingKind`] | ring of `N` reusable slots that lend `&mut T` (zero-copy) |
@@ -39,20 +39,25 @@
 //!
 //! | queue | a `try_*` that meets a half-done slot | worst case |
 //! |---|---|---|
-//! | [`Slots`] (and [`BoundedRing`](crate::flavors::BoundedRing)) | answers `Empty` / `Full` at once; the message shows up when its sender resumes | its own retries against *running* peers (lock-free) |
-//! | [`Bounded`], [`DynBounded`] (`ArrayQueue`), [`Unbounded`] (`SegQueue`) | spins, then yields, until the peer finishes | as long as the peer is off the CPU: a scheduler time slice or more |
+//! | [`Bounded`], [`DynBounded`], [`Slots`] (the crate's own rings) | answers `Empty` / `Full` at once; the message (or the room) shows up when the peer resumes, and the peer's wake-up call tells whoever waits | its own retries against *running* peers (lock-free) |
+//! | [`Unbounded`] (crossbeam's `SegQueue`) | `try_recv` spins, then yields, until the sender finishes writing | as long as that sender is off the CPU: a scheduler time slice or more |
 //! | [`Rendezvous`] | a short lock held only for a few instructions | a lock holder's time off the CPU |
+//!
+//! So on the rings a `try_send` may answer `Full` while a receiver is still
+//! finishing with the slot it took, and a `try_recv` `Empty` while the
+//! oldest message is still being written (even if later ones are ready):
+//! both operations are then simply not complete yet. `DropOldest`'s `send`
+//! is the exception: it must store the newcomer, so it waits for the slot.
 //!
 //! `benches/nonblocking.rs` measures it with twice as many busy threads as
 //! cores, timing single calls from one more thread; its figure is the
-//! slowest of 256 consecutive calls. In its run on the 2-core development
-//! machine (2026-11-25, other builds running), that was 17 µs on `Slots`
-//! against 14 µs for an empty call (the measuring thread's own preemption),
-//! 448 µs on `Bounded`, 232 µs on `Unbounded`, 1.5 ms on crossbeam-channel,
-//! 262 µs on flume and 535 µs on kanal (both take a lock); the average call
-//! took 0.20 µs on `Slots` and 0.97 µs on `Bounded`. Choose `Slots` for
-//! callers that poll from latency-sensitive loops; `Bounded` keeps
-//! `DropOldest` and smaller slots.
+//! slowest of 256 consecutive calls, and `control` times an empty call (the
+//! measuring thread's own preemption). Its figures are in `benches/REPORT.md`
+//! and the closing notes; the first run, on the 2-core development machine
+//! (2026-11-25, while `Bounded` still wrapped crossbeam's `ArrayQueue`), gave
+//! 17 µs on `Slots` against 14 µs for `control`, 448 µs on the
+//! `ArrayQueue`-based `Bounded`, 232 µs on `Unbounded`, 1.5 ms on
+//! crossbeam-channel, 262 µs on flume and 535 µs on kanal (both take a lock).
 //!
 //! # Implementing your own queue
 //!
@@ -111,6 +116,7 @@
 mod bounded;
 mod priority;
 mod rendezvous;
+mod ring;
 mod slots;
 mod unbounded;
 mod work_stealing;

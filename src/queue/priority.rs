@@ -234,12 +234,17 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
                 if let Some(victim) = self.levels[victim_level.index()].pop(0) {
                     // The victim's unit of capacity passes to `item`, so the
                     // total never exceeds the capacity, even for a moment.
-                    // Only a level queue that breaks the `Prioritizable`
-                    // contract refuses an item with room reserved.
-                    assert!(
-                        self.store_reserved(level, item).is_ok(),
-                        "a priority level refused an item with room reserved"
-                    );
+                    // A level ring can refuse for a moment although the unit
+                    // is reserved: a receiver that took the message of the
+                    // slot we need has not handed the slot back yet. Wait
+                    // for it (this is `DropOldest`'s `send`, which must
+                    // store the newcomer).
+                    let mut pending = item;
+                    let store_backoff = Backoff::new();
+                    while let Err(refused) = self.store_reserved_unit(level, pending) {
+                        pending = refused;
+                        store_backoff.snooze();
+                    }
                     return Ok(Some(victim));
                 }
             }
@@ -314,8 +319,7 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
         self.stored
             .fetch_update(
                 // Acquire: pairs with the `Release` in `popped`, so the pop
-                // that freed this unit has emptied its slot before we store
-                // (a level's ring then always has room for a reserved item).
+                // that freed this unit has emptied its slot before we store.
                 Ordering::Acquire,
                 // Relaxed: a failed read only decides "full".
                 Ordering::Relaxed,
@@ -324,18 +328,26 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
             .is_ok()
     }
 
-    /// Stores `item` at `level` with a unit of capacity already reserved.
+    /// Stores `item` at `level` with a unit of capacity already reserved;
+    /// gives the unit back if the level refuses.
     #[inline]
     fn store_reserved(&self, level: Priority, item: T) -> Result<(), T> {
-        if let Err(item) = self.levels[level.index()].push(item, 0) {
-            // Only a user queue that breaks the `Prioritizable` contract (or
-            // an unbounded one that refuses) gets here; give the unit back.
+        self.store_reserved_unit(level, item).inspect_err(|_| {
+            // A level ring refuses for a moment while a receiver finishes
+            // with the slot it needs (or a user queue breaks the
+            // `Prioritizable` contract); give the unit back.
             if self.capacity.is_some() {
                 // Release: as in `popped`.
                 self.stored.fetch_sub(1, Ordering::Release);
             }
-            return Err(item);
-        }
+        })
+    }
+
+    /// Stores `item` at `level` with a unit of capacity already reserved;
+    /// keeps the unit if the level refuses.
+    #[inline]
+    fn store_reserved_unit(&self, level: Priority, item: T) -> Result<(), T> {
+        self.levels[level.index()].push(item, 0)?;
         // Release: a receive whose `Acquire` load sees the bit also sees the
         // item; and the RMW puts the set in the mask's modification order,
         // which invariant (I) relies on (module docs).

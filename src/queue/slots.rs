@@ -7,17 +7,22 @@
 //! number). Between the two, the claimant owns the slot exclusively, which is
 //! what lets a guard hand out `&mut T`.
 //!
-//! Slot `i` starts with sequence `i`. For position `p` (slot `p % capacity`):
-//! - a sender may claim it when the sequence is `p`, and publishes it by
-//!   storing `p + 1`;
-//! - a receiver may claim it when the sequence is `p + 1`, and releases it by
-//!   storing `p + capacity` (the sequence a sender of the next lap expects).
+//! The sequence numbers are those of the bounded ring (`ring.rs`): for
+//! position `p` (slot `p % capacity`):
+//! - a sender may claim it when the sequence is `free(p) = 2p`, and
+//!   publishes it by storing `published(p) = 2p + 1`;
+//! - a receiver may claim it when the sequence is `2p + 1`, and releases it
+//!   by storing `free(p + capacity)` (what a sender of the next lap expects).
+//!
+//! Doubling keeps the two apart for a ring of one slot.
 //!
 //! A slot keeps its value after a receive by reference (recycled, so a `Vec`
 //! keeps its capacity); a receive by value moves the value out and marks the
 //! slot empty, and the next sender by reference fills it with `T::default()`.
 
 use std::cell::UnsafeCell;
+
+use super::ring::{free, published};
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
@@ -75,7 +80,7 @@ impl<const N: usize> QueueStrategy for Slots<N> {
             slots: (0..N)
                 .map(|i| {
                     CachePadded::new(Slot {
-                        sequence: AtomicUsize::new(i),
+                        sequence: AtomicUsize::new(free(i)),
                         filled: UnsafeCell::new(false),
                         value: UnsafeCell::new(MaybeUninit::uninit()),
                     })
@@ -107,7 +112,7 @@ impl<T> SlotQueue<T> {
             // Acquire: pairs with the receiver's Release in `release`, so its
             // use of the slot happened before ours.
             let sequence = slot.sequence.load(Ordering::Acquire);
-            match sequence.wrapping_sub(position) as isize {
+            match sequence.wrapping_sub(free(position)) as isize {
                 0 => match self.tail.compare_exchange_weak(
                     position,
                     position.wrapping_add(1),
@@ -135,7 +140,7 @@ impl<T> SlotQueue<T> {
             let slot = &self.slots[position % self.capacity()];
             // Acquire: pairs with the sender's Release in `publish`.
             let sequence = slot.sequence.load(Ordering::Acquire);
-            match sequence.wrapping_sub(position.wrapping_add(1)) as isize {
+            match sequence.wrapping_sub(published(position)) as isize {
                 0 => match self.head.compare_exchange_weak(
                     position,
                     position.wrapping_add(1),
@@ -160,7 +165,7 @@ impl<T> SlotQueue<T> {
         claim
             .slot
             .sequence
-            .store(claim.position.wrapping_add(1), Ordering::Release);
+            .store(published(claim.position), Ordering::Release);
     }
 
     /// Returns a receiver's claimed slot to the senders of the next lap.
@@ -168,7 +173,7 @@ impl<T> SlotQueue<T> {
         // Release: our use of the slot happens before the next sender's
         // Acquire load of the sequence.
         claim.slot.sequence.store(
-            claim.position.wrapping_add(self.capacity()),
+            free(claim.position.wrapping_add(self.capacity())),
             Ordering::Release,
         );
     }

@@ -1,0 +1,324 @@
+//! The ring behind [`Bounded`](super::Bounded) and
+//! [`DynBounded`](super::DynBounded): a bounded MPMC array queue in the
+//! style of Dmitry Vyukov's, whose operations never wait for another thread.
+//!
+//! Every slot carries a `sequence`. For position `p` (a counter that only
+//! grows; the slot is `p % capacity`):
+//! - `sequence == 2p` ([`free`]): the slot is free for the sender of `p`;
+//! - `sequence == 2p + 1` ([`published`]): it holds the message of `p`;
+//! - `sequence == 2(p + capacity)`: the receiver of `p` has released it to
+//!   the sender of position `p + capacity`.
+//!
+//! (Doubling keeps "published for `p`" and "free for `p + capacity`" apart
+//! when the capacity is 1, where Vyukov's `p + 1` and `p + capacity` meet.)
+//!
+//! A sender claims position `tail` with a CAS when the slot's sequence says
+//! it is free, writes, then publishes (`sequence = p + 1`, Release). A
+//! receiver claims `head` when the slot is published, reads, then releases
+//! (`sequence = p + capacity`, Release). Between claim and publish (or
+//! release) the slot belongs to its claimant alone.
+//!
+//! A peer stopped between its claim and its publish/release leaves a slot
+//! that reads as "not yet": a receiver then reports empty and a sender full,
+//! at once, instead of waiting for the peer to run again (crossbeam#997);
+//! the message appears when the peer finishes, and the peer's own wake-up
+//! call (the channel core's) tells the waiters.
+//!
+//! `DropOldest` needs a store that evicts the oldest message when the ring
+//! is full, without losing it when evicting senders race:
+//! [`Ring::push_evicting`] claims the oldest position as a receiver *only if
+//! the ring is full at that position* (`tail == head + capacity`), which
+//! stops every other sender (the slot for `tail` is the one it now holds,
+//! and it is not released), so it can then claim `tail` for itself and
+//! write the newcomer into the very slot it emptied.
+
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+
+use crossbeam_utils::{Backoff, CachePadded};
+
+use crate::sync::{AtomicUsize, Ordering};
+
+/// The sequence of a slot free for the sender of `position`.
+#[inline]
+pub(crate) fn free(position: usize) -> usize {
+    position.wrapping_mul(2)
+}
+
+/// The sequence of a slot holding the published message of `position`.
+#[inline]
+pub(crate) fn published(position: usize) -> usize {
+    position.wrapping_mul(2).wrapping_add(1)
+}
+
+/// The bounded ring. `T` is the stored item.
+pub(crate) struct Ring<T> {
+    head: CachePadded<AtomicUsize>,
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[Slot<T>]>,
+}
+
+struct Slot<T> {
+    sequence: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+// SAFETY: a slot's `value` is touched only by the claimant of its position
+// (module docs), so sharing the ring only moves `T`s between threads.
+unsafe impl<T: Send> Sync for Ring<T> {}
+// SAFETY: the ring owns its `T`s.
+unsafe impl<T: Send> Send for Ring<T> {}
+
+impl<T> Ring<T> {
+    /// An empty ring of `capacity` slots (`capacity > 0`).
+    pub(crate) fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "a ring needs at least one slot");
+        Self {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            slots: (0..capacity)
+                .map(|position| Slot {
+                    sequence: AtomicUsize::new(free(position)),
+                    value: UnsafeCell::new(MaybeUninit::uninit()),
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn slot(&self, position: usize) -> &Slot<T> {
+        &self.slots[position % self.slots.len()]
+    }
+
+    /// Stores `item` at the tail, or hands it back when the slot there is
+    /// not free (full, or its receiver has not released it yet).
+    pub(crate) fn push(&self, item: T) -> Result<(), T> {
+        // Relaxed: a guess until the CAS below wins it; the slot's contents
+        // are ordered by its sequence (Acquire/Release).
+        let mut position = self.tail.load(Ordering::Relaxed);
+        loop {
+            let slot = self.slot(position);
+            // Acquire: pairs with the Release in `pop`'s release, so the
+            // previous receiver's read of the slot happened before our write.
+            let sequence = slot.sequence.load(Ordering::Acquire);
+            match sequence.wrapping_sub(free(position)) as isize {
+                0 => match self.tail.compare_exchange_weak(
+                    position,
+                    position.wrapping_add(1),
+                    // Relaxed: the CAS only arbitrates between senders.
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => {
+                        self.write(slot, position, item);
+                        return Ok(());
+                    }
+                    Err(current) => position = current,
+                },
+                // The slot still holds the previous lap's message.
+                lag if lag < 0 => return Err(item),
+                // Another sender took this position: catch up.
+                _ => position = self.tail.load(Ordering::Relaxed),
+            }
+        }
+    }
+
+    /// Takes the message at the head, if one is published there.
+    pub(crate) fn pop(&self) -> Option<T> {
+        // Relaxed: as in `push`.
+        let mut position = self.head.load(Ordering::Relaxed);
+        loop {
+            let slot = self.slot(position);
+            // Acquire: pairs with the Release in `write`.
+            let sequence = slot.sequence.load(Ordering::Acquire);
+            match sequence.wrapping_sub(published(position)) as isize {
+                0 => match self.head.compare_exchange_weak(
+                    position,
+                    position.wrapping_add(1),
+                    // Relaxed: the CAS only arbitrates between receivers.
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return Some(self.read(slot, position)),
+                    Err(current) => position = current,
+                },
+                // Empty, or the sender of this position has not published.
+                lag if lag < 0 => return None,
+                _ => position = self.head.load(Ordering::Relaxed),
+            }
+        }
+    }
+
+    /// Stores `item`; when the ring is full, evicts and returns the oldest
+    /// message and stores `item` in its place. Unlike the `try` operations,
+    /// this one waits (spinning, then yielding) while the slot it needs is
+    /// held by a peer in the middle of its operation: the oldest message not
+    /// yet published, or a receiver not yet done with the slot at the tail.
+    /// It is `DropOldest`'s `send`, which must store the newcomer.
+    pub(crate) fn push_evicting(&self, mut item: T) -> Option<T> {
+        let backoff = Backoff::new();
+        loop {
+            match self.push(item) {
+                Ok(()) => return None,
+                Err(refused) => item = refused,
+            }
+            // Relaxed loads: a guess checked by the sequence and the CAS.
+            let head = self.head.load(Ordering::Relaxed);
+            let slot = self.slot(head);
+            // Acquire: as in `pop`.
+            let ready = slot.sequence.load(Ordering::Acquire) == published(head);
+            let full_at_head =
+                self.tail.load(Ordering::Relaxed) == head.wrapping_add(self.capacity());
+            if ready
+                && full_at_head
+                && self
+                    .head
+                    .compare_exchange(
+                        head,
+                        head.wrapping_add(1),
+                        // Relaxed: as in `pop`; the slot is ordered by its
+                        // sequence, read above with Acquire.
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                // We own position `head`. The tail cannot pass
+                // `head + capacity` while that slot is unreleased, and it was
+                // there already, so it is there now, and no other sender can
+                // claim it (the slot's sequence is not `free(head + capacity)`).
+                let oldest = {
+                    // SAFETY: we claimed `head`, whose slot was published, so
+                    // it holds an initialised value that only we may read.
+                    unsafe { (*slot.value.get()).assume_init_read() }
+                };
+                let position = head.wrapping_add(self.capacity());
+                // Relaxed: nobody else moves the tail from here (above);
+                // receivers learn of the new message from its sequence.
+                let moved = self.tail.compare_exchange(
+                    position,
+                    position.wrapping_add(1),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+                debug_assert!(moved.is_ok(), "the tail moved past a held slot");
+                self.write(slot, position, item);
+                return Some(oldest);
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Writes `item` into the slot of `position` (claimed by the caller) and
+    /// publishes it.
+    fn write(&self, slot: &Slot<T>, position: usize, item: T) {
+        // SAFETY: the caller claimed `position`, so the slot is ours until
+        // the store below, and its previous value was read out by its
+        // receiver (or never existed).
+        unsafe { (*slot.value.get()).write(item) };
+        // Release: our write happens before the receiver's Acquire load.
+        slot.sequence.store(published(position), Ordering::Release);
+    }
+
+    /// Reads the value of `position` (claimed by the caller) and releases
+    /// the slot to the next lap's sender.
+    fn read(&self, slot: &Slot<T>, position: usize) -> T {
+        // SAFETY: the caller claimed `position`, whose slot was published,
+        // so it holds an initialised value that
+        // only the caller reads; the release below hands the now-empty slot
+        // on.
+        let item = unsafe { (*slot.value.get()).assume_init_read() };
+        // Release: our read happens before the next sender's Acquire load.
+        slot.sequence.store(
+            free(position.wrapping_add(self.capacity())),
+            Ordering::Release,
+        );
+        item
+    }
+
+    /// Messages stored or being stored now (a snapshot).
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            // Acquire/Relaxed: a consistent pair is all that matters; read
+            // the tail twice to make sure the head was read in between.
+            let tail = self.tail.load(Ordering::Acquire);
+            let head = self.head.load(Ordering::Acquire);
+            if self.tail.load(Ordering::Acquire) == tail {
+                return tail.wrapping_sub(head).min(self.capacity());
+            }
+        }
+    }
+
+    /// Whether nothing is stored (a snapshot).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes of the slots.
+    pub(crate) fn slot_bytes(&self) -> usize {
+        std::mem::size_of_val(&*self.slots)
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        let head = *self.head.get_mut();
+        let tail = *self.tail.get_mut();
+        let mut position = head;
+        while position != tail {
+            let capacity = self.slots.len();
+            let slot = &mut self.slots[position % capacity];
+            // SAFETY: `&mut self` means no claim is alive, so every position
+            // in `head..tail` was published and not yet read: initialised.
+            unsafe { slot.value.get_mut().assume_init_drop() };
+            position = position.wrapping_add(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ring;
+
+    #[test]
+    fn one_slot_holds_one_message() {
+        let ring = Ring::new(1);
+        for lap in 0..4 {
+            assert_eq!(ring.push(lap), Ok(()));
+            assert_eq!(ring.push(100), Err(100), "lap {lap}: a full slot refuses");
+            assert_eq!(ring.len(), 1);
+            assert_eq!(ring.pop(), Some(lap));
+            assert_eq!(ring.pop(), None);
+        }
+    }
+
+    #[test]
+    fn evicting_replaces_the_oldest_in_fifo_order() {
+        for capacity in [1, 2, 3] {
+            let ring = Ring::new(capacity);
+            let mut evicted = Vec::new();
+            for i in 0..10 {
+                evicted.extend(ring.push_evicting(i));
+            }
+            let kept: Vec<_> = std::iter::from_fn(|| ring.pop()).collect();
+            let expected: Vec<_> = (10 - capacity..10).collect();
+            assert_eq!(kept, expected, "capacity {capacity}");
+            assert_eq!(evicted, (0..10 - capacity).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn drop_drops_what_is_queued_once() {
+        let counter = std::rc::Rc::new(());
+        let ring = Ring::new(3);
+        for _ in 0..5 {
+            let _ = ring.push_evicting(std::rc::Rc::clone(&counter));
+        }
+        assert_eq!(std::rc::Rc::strong_count(&counter), 4);
+        drop(ring);
+        assert_eq!(std::rc::Rc::strong_count(&counter), 1);
+    }
+}

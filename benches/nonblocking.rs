@@ -20,11 +20,11 @@
 //! latency quantiles of its calls (p50, p99, p99.9, max) from a separate
 //! pass.
 //!
-//! Channels: `Slots<1024>` (our own ring, whose try operations never wait
-//! for a peer), `Bounded<1024>` and `Unbounded` (crossbeam_queue's
-//! `ArrayQueue` and `SegQueue`, which spin and then yield while a peer
-//! finishes a slot it claimed), crossbeam-channel, flume and kanal (bounded,
-//! 1024).
+//! Channels: `Slots<1024>` and `Bounded<1024>` (the crate's own rings,
+//! whose try operations never wait for a peer), `Unbounded` (crossbeam's
+//! `SegQueue`, whose `try_recv` spins and then yields while a sender
+//! finishes the slot it claimed), crossbeam-channel, flume and kanal
+//! (bounded, 1024).
 //!
 //! Run: `cargo bench --bench nonblocking`; `MAY_CHANNEL_BENCH_QUICK=1`
 //! shortens it.
@@ -225,7 +225,7 @@ fn bench(c: &mut Criterion) {
     let (tx, rx) = OurRing::new::<u64>();
     case(c, "ours_slots_ring", Ends(tx, rx));
     let (tx, rx) = OurBounded::new::<u64>();
-    case(c, "ours_bounded_arrayqueue", Ends(tx, rx));
+    case(c, "ours_bounded_ring", Ends(tx, rx));
     let (tx, rx) = OurUnbounded::new::<u64>();
     case(c, "ours_unbounded_segqueue", Ends(tx, rx));
     let (tx, rx) = crossbeam_channel::bounded::<u64>(CAP);

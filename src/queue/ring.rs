@@ -56,6 +56,9 @@ pub(crate) struct Ring<T> {
     head: CachePadded<AtomicUsize>,
     tail: CachePadded<AtomicUsize>,
     slots: Box<[Slot<T>]>,
+    /// `capacity - 1` when the capacity is a power of two (the slot of a
+    /// position is then a mask away, not a division).
+    mask: Option<usize>,
 }
 
 struct Slot<T> {
@@ -82,6 +85,7 @@ impl<T> Ring<T> {
                     value: UnsafeCell::new(MaybeUninit::uninit()),
                 })
                 .collect(),
+            mask: capacity.is_power_of_two().then(|| capacity - 1),
         }
     }
 
@@ -89,8 +93,13 @@ impl<T> Ring<T> {
         self.slots.len()
     }
 
+    #[inline]
     fn slot(&self, position: usize) -> &Slot<T> {
-        &self.slots[position % self.slots.len()]
+        let index = match self.mask {
+            Some(mask) => position & mask,
+            None => position % self.slots.len(),
+        };
+        &self.slots[index]
     }
 
     /// Stores `item` at the tail, or hands it back when the slot there is

@@ -103,6 +103,16 @@ pub const MAX_AFFINITY_WORKERS: usize = 1 << 16;
 /// assert_eq!(rx.topology().nodes().len(), 2);
 /// ```
 pub struct Numa<S = Sysfs> {
+    /// How many shards (nodes with CPUs): kept beside the map so that the
+    /// one-node case answers `home` without following a pointer.
+    shards: usize,
+    map: Arc<NumaMap>,
+    source: PhantomData<fn() -> S>,
+}
+
+/// Everything a [`Numa`] placement computed from its topology.
+#[derive(Clone)]
+struct NumaMap {
     topology: Arc<Topology>,
     /// Shard `i` is the node at position `shard_nodes[i]` of the topology.
     shard_nodes: Box<[usize]>,
@@ -118,7 +128,6 @@ pub struct Numa<S = Sysfs> {
     /// For each shard, the other shards nearest first: `shards - 1` entries
     /// per shard, shard after shard.
     steal_orders: Box<[usize]>,
-    source: PhantomData<fn() -> S>,
 }
 
 /// Marks a worker without an affinity entry in `worker_shard`.
@@ -172,13 +181,16 @@ impl<S> Numa<S> {
             steal_orders.extend(others);
         }
         Numa {
-            topology,
-            shard_nodes: shard_nodes.into(),
-            cpu_shard: cpu_shard.into(),
-            worker_shard: Box::new([]),
-            affinity: Vec::new(),
-            affinity_error: None,
-            steal_orders: steal_orders.into(),
+            shards,
+            map: Arc::new(NumaMap {
+                topology,
+                shard_nodes: shard_nodes.into(),
+                cpu_shard: cpu_shard.into(),
+                worker_shard: Box::new([]),
+                affinity: Vec::new(),
+                affinity_error: None,
+                steal_orders: steal_orders.into(),
+            }),
             source: PhantomData,
         }
     }
@@ -194,7 +206,97 @@ impl<S> Numa<S> {
         mut self,
         affinity: impl IntoIterator<Item = (usize, Affinity)>,
     ) -> Self {
-        self.affinity = affinity.into_iter().collect();
+        let mut map = NumaMap::clone(&self.map);
+        map.set_affinity(affinity.into_iter().collect());
+        self.map = Arc::new(map);
+        self
+    }
+
+    /// The topology this placement uses.
+    pub fn topology(&self) -> &Topology {
+        &self.map.topology
+    }
+
+    /// The worker-to-CPU-or-node mapping, as given.
+    pub fn worker_affinity(&self) -> &[(usize, Affinity)] {
+        &self.map.affinity
+    }
+
+    /// The node whose queue is shard `shard` (shards are the nodes with
+    /// CPUs, in topology order).
+    pub fn shard_node(&self, shard: usize) -> Option<&NumaNode> {
+        let position = *self.map.shard_nodes.get(shard)?;
+        self.map.topology.nodes().get(position)
+    }
+
+    /// The shard of the node holding `cpu` (shard 0 for a CPU on no node).
+    pub fn shard_of_cpu(&self, cpu: usize) -> usize {
+        self.map
+            .cpu_shard
+            .get(cpu)
+            .map_or(0, |&shard| shard as usize)
+    }
+
+    /// The order in which a caller at `home` visits the other shards when
+    /// its own is empty: nearest first.
+    pub fn steal_order_of(&self, home: usize) -> &[usize] {
+        let others = self.map.shard_nodes.len() - 1;
+        self.map
+            .steal_orders
+            .get(home * others..(home + 1) * others)
+            .unwrap_or(&[])
+    }
+
+    /// Binds the calling OS thread to the CPUs its
+    /// [`worker_affinity`](Self::with_worker_affinity) entry names (one CPU,
+    /// or every CPU of a node) through hwloc. Returns `Ok(false)` and binds
+    /// nothing when the calling worker has no entry.
+    ///
+    /// Only for OS threads the caller owns: a may worker thread runs every
+    /// coroutine scheduled on it, and a coroutine moves between workers.
+    ///
+    /// # Errors
+    /// hwloc's refusal (a CPU the machine does not have, as in a synthetic
+    /// topology, or an OS without thread binding).
+    #[cfg(feature = "hwloc")]
+    pub fn pin_current_thread(&self) -> Result<bool, super::PinError> {
+        let worker = thread_index();
+        let Some(&(_, target)) = self.map.affinity.iter().rev().find(|(w, _)| *w == worker) else {
+            return Ok(false);
+        };
+        let cpus: Vec<usize> = match target {
+            Affinity::Cpu(cpu) => vec![cpu],
+            Affinity::Node(id) => self
+                .map
+                .topology
+                .position_of_node(id)
+                .map(|position| self.map.topology.nodes()[position].cpus.clone())
+                .unwrap_or_default(),
+        };
+        super::hwloc::bind_current_thread(&cpus).map(|()| true)
+    }
+
+    /// The calling thread's shard when the placement has more than one.
+    fn home_among_many(&self) -> usize {
+        let shards = self.shards;
+        if !self.map.worker_shard.is_empty() {
+            if let Some(&shard) = self.map.worker_shard.get(thread_index()) {
+                if shard != NO_SHARD {
+                    return shard as usize;
+                }
+            }
+        }
+        match current_cpu() {
+            Some(cpu) => self.shard_of_cpu(cpu),
+            None => thread_index() % shards,
+        }
+    }
+}
+
+impl NumaMap {
+    /// Records `affinity` and its table (or why it is invalid).
+    fn set_affinity(&mut self, affinity: Vec<(usize, Affinity)>) {
+        self.affinity = affinity;
         self.affinity_error = None;
         let mut table = Vec::new();
         for &(worker, target) in &self.affinity {
@@ -221,7 +323,6 @@ impl<S> Numa<S> {
         } else {
             table.into()
         };
-        self
     }
 
     /// The shard an affinity target belongs to.
@@ -246,93 +347,18 @@ impl<S> Numa<S> {
                 )
             })
     }
-
-    /// The topology this placement uses.
-    pub fn topology(&self) -> &Topology {
-        &self.topology
-    }
-
-    /// The worker-to-CPU-or-node mapping, as given.
-    pub fn worker_affinity(&self) -> &[(usize, Affinity)] {
-        &self.affinity
-    }
-
-    /// The node whose queue is shard `shard` (shards are the nodes with
-    /// CPUs, in topology order).
-    pub fn shard_node(&self, shard: usize) -> Option<&NumaNode> {
-        let position = *self.shard_nodes.get(shard)?;
-        self.topology.nodes().get(position)
-    }
-
-    /// The shard of the node holding `cpu` (shard 0 for a CPU on no node).
-    pub fn shard_of_cpu(&self, cpu: usize) -> usize {
-        self.cpu_shard.get(cpu).map_or(0, |&shard| shard as usize)
-    }
-
-    /// The order in which a caller at `home` visits the other shards when
-    /// its own is empty: nearest first.
-    pub fn steal_order_of(&self, home: usize) -> &[usize] {
-        let others = self.shard_nodes.len() - 1;
-        self.steal_orders
-            .get(home * others..(home + 1) * others)
-            .unwrap_or(&[])
-    }
-
-    /// Binds the calling OS thread to the CPUs its
-    /// [`worker_affinity`](Self::with_worker_affinity) entry names (one CPU,
-    /// or every CPU of a node) through hwloc. Returns `Ok(false)` and binds
-    /// nothing when the calling worker has no entry.
-    ///
-    /// Only for OS threads the caller owns: a may worker thread runs every
-    /// coroutine scheduled on it, and a coroutine moves between workers.
-    ///
-    /// # Errors
-    /// hwloc's refusal (a CPU the machine does not have, as in a synthetic
-    /// topology, or an OS without thread binding).
-    #[cfg(feature = "hwloc")]
-    pub fn pin_current_thread(&self) -> Result<bool, super::PinError> {
-        let worker = thread_index();
-        let Some(&(_, target)) = self.affinity.iter().rev().find(|(w, _)| *w == worker) else {
-            return Ok(false);
-        };
-        let cpus: Vec<usize> = match target {
-            Affinity::Cpu(cpu) => vec![cpu],
-            Affinity::Node(id) => self
-                .topology
-                .position_of_node(id)
-                .map(|position| self.topology.nodes()[position].cpus.clone())
-                .unwrap_or_default(),
-        };
-        super::hwloc::bind_current_thread(&cpus).map(|()| true)
-    }
-
-    /// The calling thread's shard when the placement has more than one.
-    fn home_among_many(&self) -> usize {
-        let shards = self.shard_nodes.len();
-        if !self.worker_shard.is_empty() {
-            if let Some(&shard) = self.worker_shard.get(thread_index()) {
-                if shard != NO_SHARD {
-                    return shard as usize;
-                }
-            }
-        }
-        match current_cpu() {
-            Some(cpu) => self.shard_of_cpu(cpu),
-            None => thread_index() % shards,
-        }
-    }
 }
 
 impl<S: NumaSource> Placement for Numa<S> {
     /// One per NUMA node with CPUs (at least one).
     #[inline]
     fn shards(&self) -> usize {
-        self.shard_nodes.len()
+        self.shards
     }
 
     #[inline]
     fn home(&self) -> usize {
-        if self.shard_nodes.len() == 1 {
+        if self.shards == 1 {
             0
         } else {
             self.home_among_many()
@@ -341,11 +367,18 @@ impl<S: NumaSource> Placement for Numa<S> {
 
     #[inline]
     fn steal_order(&self, home: usize) -> Option<&[usize]> {
-        Some(self.steal_order_of(home))
+        if self.shards == 1 {
+            // One queue per node and one node: nothing to order. `None`
+            // keeps the queue's plain pop (measured: the ordered pop's
+            // extra call showed in benches/numa.rs).
+            None
+        } else {
+            Some(self.steal_order_of(home))
+        }
     }
 
     fn validate(&self) -> Result<(), BuildError> {
-        match &self.affinity_error {
+        match &self.map.affinity_error {
             Some(why) => Err(BuildError::Invalid(format!("worker affinity: {why}"))),
             None => Ok(()),
         }
@@ -355,13 +388,8 @@ impl<S: NumaSource> Placement for Numa<S> {
 impl<S> Clone for Numa<S> {
     fn clone(&self) -> Self {
         Numa {
-            topology: Arc::clone(&self.topology),
-            shard_nodes: self.shard_nodes.clone(),
-            cpu_shard: self.cpu_shard.clone(),
-            worker_shard: self.worker_shard.clone(),
-            affinity: self.affinity.clone(),
-            affinity_error: self.affinity_error.clone(),
-            steal_orders: self.steal_orders.clone(),
+            shards: self.shards,
+            map: Arc::clone(&self.map),
             source: PhantomData,
         }
     }
@@ -370,9 +398,9 @@ impl<S> Clone for Numa<S> {
 impl<S> fmt::Debug for Numa<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Numa")
-            .field("topology", &self.topology)
-            .field("shard_nodes", &self.shard_nodes)
-            .field("affinity", &self.affinity)
+            .field("topology", &self.map.topology)
+            .field("shard_nodes", &self.map.shard_nodes)
+            .field("affinity", &self.map.affinity)
             .finish_non_exhaustive()
     }
 }

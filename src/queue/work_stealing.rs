@@ -87,7 +87,19 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
 
     /// The queue of worker `index % workers`.
     pub(crate) fn local(&self, index: usize) -> &Q {
-        &self.locals[index % self.locals.len()]
+        &self.locals[self.wrap(index)]
+    }
+
+    /// `index % workers`, without the division when `index` is already in
+    /// range (a placement's home usually is; `Anywhere`'s 0 always is).
+    #[inline]
+    fn wrap(&self, index: usize) -> usize {
+        let workers = self.locals.len();
+        if index < workers {
+            index
+        } else {
+            index % workers
+        }
     }
 
     /// Messages queued at worker `index % workers`.
@@ -153,7 +165,7 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
 
 impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQueue<Q, BATCH> {
     fn push(&self, item: T, home: usize) -> Result<(), T> {
-        let home = home % self.locals.len();
+        let home = self.wrap(home);
         self.locals[home].push(item, home)
     }
 
@@ -162,7 +174,7 @@ impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQu
     }
 
     fn pop_reporting(&self, home: usize) -> (Option<T>, usize) {
-        let home = home % self.locals.len();
+        let home = self.wrap(home);
         match self.locals[home].pop(home) {
             Some(item) => (Some(item), 0),
             None => self.steal(home),
@@ -174,7 +186,7 @@ impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQu
     /// `order` does not reach, from a random one of all.
     fn pop_nearest(&self, home: usize, order: &[usize]) -> (Option<T>, usize) {
         let workers = self.locals.len();
-        let home = home % workers;
+        let home = self.wrap(home);
         if let Some(item) = self.locals[home].pop(home) {
             return (Some(item), 0);
         }

@@ -47,7 +47,7 @@ pub use hwloc::PinError;
 pub use numa::Hwloc;
 pub use numa::{Affinity, MAX_AFFINITY_WORKERS, Numa, NumaSource, Sysfs, current_cpu_hint};
 pub use per_worker::{PerWorker, worker_index};
-pub use topology::{NumaNode, Topology, TopologySource};
+pub use topology::{MAX_CPUS, NumaNode, Topology, TopologySource};
 
 use crate::error::BuildError;
 

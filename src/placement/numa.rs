@@ -287,8 +287,10 @@ impl<S> Numa<S> {
             }
         }
         match current_cpu() {
-            Some(cpu) => self.shard_of_cpu(cpu),
-            None => thread_index() % shards,
+            // TSC_AUX holds 12 bits of CPU number: beyond 4096 CPUs it is
+            // ambiguous, and the worker index is the better guess.
+            Some(cpu) if self.map.cpu_shard.len() <= TSC_AUX_CPUS => self.shard_of_cpu(cpu),
+            _ => thread_index() % shards,
         }
     }
 }
@@ -404,6 +406,9 @@ impl<S> fmt::Debug for Numa<S> {
             .finish_non_exhaustive()
     }
 }
+
+/// CPU numbers Linux can store in TSC_AUX (12 bits).
+const TSC_AUX_CPUS: usize = 1 << 12;
 
 /// How many calls a thread answers from its cached CPU number before it
 /// reads the CPU again (threads migrate rarely; `rdtscp` waits for earlier

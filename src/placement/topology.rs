@@ -7,6 +7,10 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::BuildError;
 
+/// The largest CPU number a [`Topology`] accepts, plus one (Linux builds
+/// for at most 8192 CPUs; placement keeps a table indexed by CPU).
+pub const MAX_CPUS: usize = 1 << 16;
+
 /// One NUMA node: its operating-system id and the CPUs it holds (empty for
 /// a memory-only node).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,8 +76,9 @@ pub struct Topology {
 
 impl Topology {
     /// A synthetic topology. Refuses an empty node list, two nodes with the
-    /// same id, a CPU on two nodes, and a distance matrix that is not
-    /// square with one row per node (rows follow the order of `nodes`).
+    /// same id, a CPU on two nodes, a CPU number of [`MAX_CPUS`] or more, and
+    /// a distance matrix that is not square with one row per node (rows
+    /// follow the order of `nodes`).
     pub fn new(
         nodes: Vec<NumaNode>,
         distances: Option<Vec<Vec<u32>>>,
@@ -96,6 +101,13 @@ impl Topology {
         source: TopologySource,
     ) -> Result<Topology, BuildError> {
         let invalid = |what: String| Err(BuildError::Invalid(what));
+        if let Some(cpu) = nodes
+            .iter()
+            .filter_map(|node| node.cpus.iter().max())
+            .find(|&&cpu| cpu >= MAX_CPUS)
+        {
+            return invalid(format!("CPU {cpu} is not below {MAX_CPUS}"));
+        }
         if nodes.is_empty() {
             return invalid("a NUMA topology needs at least one node".into());
         }
@@ -323,6 +335,7 @@ mod tests {
     #[test]
     fn invalid_synthetic_topologies_are_refused() {
         assert!(Topology::new(vec![], None).is_err());
+        assert!(Topology::new(vec![NumaNode::new(0, [MAX_CPUS])], None).is_err());
         assert!(Topology::new(vec![NumaNode::new(0, [0]), NumaNode::new(0, [1])], None).is_err());
         assert!(Topology::new(vec![NumaNode::new(0, [0]), NumaNode::new(1, [0])], None).is_err());
         assert!(

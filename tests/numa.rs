@@ -373,6 +373,47 @@ fn a_parked_receiver_wakes_for_a_push_to_any_node() {
     });
 }
 
+#[test]
+fn the_numa_flavours_are_ordinary_flavours_with_the_core_api() {
+    // The builder yields exactly the aliases' types.
+    let _: Pair<u32, NumaWorkStealing> = ChannelBuilder::new().numa_aware().build().unwrap();
+    let _: Pair<u32, InstrumentedNumaWorkStealing> = ChannelBuilder::new()
+        .numa_aware()
+        .enable_metrics()
+        .build()
+        .unwrap();
+
+    let (tx, rx) = homed_channel::<u32>(four_with_distances(), Affinity::Node(1));
+    assert_eq!(tx.capacity(), None);
+    assert!(rx.is_empty());
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_millis(2)),
+        Err(may_channel::RecvTimeoutError::Timeout)
+    );
+    assert!(tx.send_batch(0..6).is_empty(), "nothing refused");
+    tx.send_to_worker(3, 6).unwrap();
+    assert_eq!(rx.len(), 7);
+    assert_eq!(
+        tx.len_at_worker(1),
+        6,
+        "the batch went to this thread's node"
+    );
+    assert_eq!(rx.recv_batch(4), Ok(vec![0, 1, 2, 3]));
+    let got = may_channel::select! {
+        recv(rx) -> msg => msg,
+        default(std::time::Duration::from_secs(5)) => Err(RecvError),
+    };
+    assert_eq!(got, Ok(4));
+    let tx2 = tx.clone();
+    assert_eq!(tx.sender_count(), 2);
+    drop(tx);
+    tx2.send(7).unwrap();
+    drop(tx2);
+    assert_eq!(rx.iter().collect::<Vec<_>>(), [5, 7, 6]);
+    assert_eq!(rx.recv(), Err(RecvError));
+    assert_eq!(rx.metrics().received, 8);
+}
+
 // ---------------------------------------------------- exactly once
 
 /// Two nodes of one CPU each, so that on a two-CPU machine the threads that

@@ -64,14 +64,16 @@ pub const MAX_AFFINITY_WORKERS: usize = 1 << 16;
 /// 2. else the node of the CPU the thread runs on: on x86_64 Linux read with
 ///    `rdtscp` (Linux stores the CPU number in `TSC_AUX`, which is what the
 ///    vDSO's `getcpu` reads), cached per thread and re-read every 64 calls;
-/// 3. else (other targets, no `rdtscp`) the worker index modulo the node
-///    count.
+/// 3. else (other targets, no `rdtscp`, more than 4096 CPUs) the worker
+///    index modulo the node count.
 ///
-/// A receive pops from its own node's queue, then steals from the other
-/// nodes nearest first (by the topology's distance matrix; without one, in
-/// ring order from its own node), then from any queue the placement does not
-/// know about. On a machine with one node there is one shard and `home` is
-/// a field load and a compare: no CPU lookup at all.
+/// A receive pops from its own node's queue, then steals a batch from the
+/// other nodes nearest first (by the topology's distance matrix; without
+/// one, in ring order from its own node), then from any queue the placement
+/// does not know about. On a machine with one node there is one shard,
+/// `home` is a field load and a compare (no CPU lookup at all), and there is
+/// no steal order: the queue's plain pop runs, as with
+/// [`Anywhere`](super::Anywhere).
 ///
 /// Memory-only nodes (no CPUs) get no shard: no thread can run there.
 ///

@@ -19,7 +19,7 @@ use crate::Channel;
 use crate::backpressure::{Block, DropNewest, DropOldest, Reject, Unlimited};
 use crate::metrics::{Counters, NoMetrics};
 use crate::placement::{Anywhere, Numa, PerWorker};
-use crate::queue::{Bounded, DynBounded, Prioritized, Rendezvous, Unbounded, WorkStealing};
+use crate::queue::{Bounded, DynBounded, Prioritized, Rendezvous, Slots, Unbounded, WorkStealing};
 use crate::wait::{Spin, SpinThenPark};
 
 /// Unbounded MPMC: `send` never waits. The default for work queues whose
@@ -67,6 +67,15 @@ pub type InstrumentedUnbounded = Channel<Unbounded, SpinThenPark, Unlimited, Cou
 /// the `SeqCst` fence of the wake-up protocol, because a select or a merge may
 /// wait on any channel, whatever its wait strategy.
 pub type SpinRing<const N: usize> = Channel<Bounded<N>, Spin, Reject, NoMetrics, Anywhere>;
+
+/// Bounded blocking MPMC on the crate's own ring ([`Slots<N>`]) instead of
+/// crossbeam's `ArrayQueue`: `try_send` and `try_recv` never wait for another
+/// thread, even one preempted in the middle of its own operation (a slot it
+/// holds reads as taken, so the call answers `Full` or `Empty` at once). For
+/// callers that poll from latency-sensitive loops; `benches/nonblocking.rs`
+/// measures the difference. No `DropOldest` (a ring slot in use cannot be
+/// evicted). See [the queue module](crate::queue#non-blocking-operations-and-preempted-peers).
+pub type BoundedRing<const N: usize> = Channel<Slots<N>, SpinThenPark, Block, NoMetrics, Anywhere>;
 
 /// Unbounded MPMC with priorities: `send_with_priority` takes a
 /// [`Priority`](crate::priority::Priority), `recv` returns the most urgent

@@ -489,6 +489,7 @@ fn prometheus_output_parses_back() {
         ("may_channel_blocked_seconds_total", "counter"),
         ("may_channel_queue_length", "gauge"),
         ("may_channel_capacity", "gauge"),
+        ("may_channel_allocated_bytes", "gauge"),
         ("may_channel_queue_peak_length", "gauge"),
         ("may_channel_blocked_senders", "gauge"),
         ("may_channel_blocked_receivers", "gauge"),
@@ -509,6 +510,7 @@ fn prometheus_output_parses_back() {
         3.0
     );
     assert_eq!(value_of(&families, "may_channel_capacity", "orders"), 16.0);
+    assert!(value_of(&families, "may_channel_allocated_bytes", "orders") >= 16.0 * 8.0);
     assert_eq!(
         value_of(&families, "may_channel_queue_length", "plain"),
         1.0

@@ -32,6 +32,26 @@ macro_rules! state_accessors {
             self.shared().capacity()
         }
 
+        /// The bytes of message storage the channel's queue holds now (see
+        /// [`RawQueue::allocated_bytes`](crate::queue::RawQueue::allocated_bytes)
+        /// for what each queue counts); `None` for a queue that does not say.
+        /// An unbounded channel's figure falls back to one segment once a
+        /// burst has been drained.
+        ///
+        /// ```
+        /// let (tx, rx) = may_channel::flavors::UnboundedMpmc::new::<u64>();
+        /// let idle = tx.allocated_bytes().unwrap();
+        /// for i in 0..10_000 {
+        ///     tx.send(i).unwrap();
+        /// }
+        /// assert!(tx.allocated_bytes().unwrap() > 10_000 * 8);
+        /// while rx.try_recv().is_ok() {}
+        /// assert_eq!(tx.allocated_bytes(), Some(idle));
+        /// ```
+        pub fn allocated_bytes(&self) -> Option<usize> {
+            self.shared().allocated_bytes()
+        }
+
         /// Whether the channel is disconnected: every receiver or every sender
         /// is gone. Messages still queued can be received.
         pub fn is_disconnected(&self) -> bool {

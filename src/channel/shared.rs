@@ -118,6 +118,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         self.queue.capacity()
     }
 
+    pub(crate) fn allocated_bytes(&self) -> Option<usize> {
+        self.queue.allocated_bytes()
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         self.capacity().is_some_and(|cap| self.len() >= cap)
     }

@@ -22,7 +22,8 @@
 //!
 //! # What a channel exports
 //!
-//! Every registered channel exports `may_channel_queue_length` and, when
+//! Every registered channel exports `may_channel_queue_length`,
+//! `may_channel_allocated_bytes` (its queue's message storage) and, when
 //! bounded, `may_channel_capacity` (gauges read from the channel itself).
 //! Its sink adds what it knows through [`PrometheusMetrics`]:
 //!
@@ -164,6 +165,13 @@ where
                 "capacity",
                 "The most messages the channel holds.",
                 capacity as f64,
+            );
+        }
+        if let Some(bytes) = shared.allocated_bytes() {
+            out.gauge(
+                "allocated_bytes",
+                "Bytes of message storage the channel's queue holds.",
+                bytes as f64,
             );
         }
         shared.metrics().collect(out);

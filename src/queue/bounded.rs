@@ -98,6 +98,11 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
     fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {
         Ok(self.0.force_push(item))
     }
+
+    /// The ring, allocated in full when the channel is built.
+    fn allocated_bytes(&self) -> Option<usize> {
+        Some(self.0.capacity() * super::crossbeam_slot_bytes::<T>())
+    }
 }
 
 impl<T: Send> std::fmt::Debug for BoundedQueue<T> {

@@ -17,6 +17,43 @@
 //! | [`WorkStealing`] | [`UnboundedKind`] | one unbounded queue per worker; empty receivers steal a batch |
 //! | [`Prioritized<Q>`] | `Q`'s | one `Q` per [`Priority`] level and a bitmask of non-empty levels |
 //!
+//! # Memory
+//!
+//! [`RawQueue::allocated_bytes`] reports the message storage a queue holds;
+//! every handle has `allocated_bytes()` and the Prometheus exporter a gauge.
+//! Rings ([`Bounded`], [`DynBounded`], [`Slots`]) allocate their slots once,
+//! when the channel is built. [`Unbounded`] grows by one segment per
+//! [`SEGMENT_ITEMS`] messages and frees each segment as soon as receivers
+//! have drained it, so after a burst its memory falls back to one segment
+//! (the floor), unlike queues built on a `VecDeque` that keep their largest
+//! buffer; [`WorkStealing`] keeps one segment per worker queue used and
+//! [`Prioritized`] one per level used. `tests/memory.rs` checks this
+//! against a counting global allocator after a million-message burst.
+//!
+//! # Non-blocking operations and preempted peers
+//!
+//! `try_send` and `try_recv` never park, but a lock-free queue can still
+//! make them *wait* for another thread: a sender that has claimed a slot and
+//! is preempted before it writes the message leaves that slot half done.
+//! What each queue does then:
+//!
+//! | queue | a `try_*` that meets a half-done slot | worst case |
+//! |---|---|---|
+//! | [`Slots`] (and [`BoundedRing`](crate::flavors::BoundedRing)) | answers `Empty` / `Full` at once; the message shows up when its sender resumes | its own retries against *running* peers (lock-free) |
+//! | [`Bounded`], [`DynBounded`] (`ArrayQueue`), [`Unbounded`] (`SegQueue`) | spins, then yields, until the peer finishes | as long as the peer is off the CPU: a scheduler time slice or more |
+//! | [`Rendezvous`] | a short lock held only for a few instructions | a lock holder's time off the CPU |
+//!
+//! `benches/nonblocking.rs` measures it with twice as many busy threads as
+//! cores, timing single calls from one more thread; its figure is the
+//! slowest of 256 consecutive calls. In its run on the 2-core development
+//! machine (2026-11-25, other builds running), that was 17 µs on `Slots`
+//! against 14 µs for an empty call (the measuring thread's own preemption),
+//! 448 µs on `Bounded`, 232 µs on `Unbounded`, 1.5 ms on crossbeam-channel,
+//! 262 µs on flume and 535 µs on kanal (both take a lock); the average call
+//! took 0.20 µs on `Slots` and 0.97 µs on `Bounded`. Choose `Slots` for
+//! callers that poll from latency-sensitive loops; `Bounded` keeps
+//! `DropOldest` and smaller slots.
+//!
 //! # Implementing your own queue
 //!
 //! A queue must be safe to use from many threads at once (`Sync`), must not
@@ -82,7 +119,7 @@ pub use bounded::{Bounded, BoundedQueue, DynBounded};
 pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
-pub use unbounded::{Unbounded, UnboundedQueue};
+pub use unbounded::{SEGMENT_ITEMS, Unbounded, UnboundedQueue};
 pub use work_stealing::{WorkStealing, WorkStealingQueue, Workers};
 
 use crate::backpressure::Backpressure;
@@ -203,6 +240,18 @@ pub trait RawQueue<T>: Send + Sync {
         self.pop_reporting(home)
     }
 
+    /// The bytes of message storage the queue holds now: its slots and
+    /// segments, whether allocated up front (a ring) or as messages arrive (a
+    /// segmented list), for memory reporting
+    /// ([`Sender::allocated_bytes`](crate::Sender::allocated_bytes), the
+    /// Prometheus gauge `may_channel_allocated_bytes`). The channel's fixed
+    /// bookkeeping (counters, waiter lists) is not counted. A snapshot under
+    /// concurrency, like [`len`](Self::len). The default, `None`, means the
+    /// queue does not say.
+    fn allocated_bytes(&self) -> Option<usize> {
+        None
+    }
+
     /// Removes everything still stored, for the channel to drop when its
     /// last receiver goes. Handoff queues keep their item (its sender takes
     /// it back), so they return nothing here.
@@ -261,4 +310,16 @@ impl QueueKind for RendezvousKind {
 }
 impl QueueKind for LendingKind {
     type DefaultBackpressure = crate::backpressure::Block;
+}
+
+/// The size of one slot of crossbeam's queues (`ArrayQueue`, `SegQueue`):
+/// an item beside a `usize` stamp, padded to their common alignment.
+pub(crate) fn crossbeam_slot_bytes<T>() -> usize {
+    let item = std::alloc::Layout::new::<std::mem::MaybeUninit<T>>();
+    let stamp = std::alloc::Layout::new::<usize>();
+    match item.extend(stamp) {
+        Ok((slot, _)) => slot.pad_to_align().size(),
+        // Only a type too large to allocate gets here; no queue holds one.
+        Err(_) => usize::MAX,
+    }
 }

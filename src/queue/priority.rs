@@ -403,6 +403,11 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> RawQueue<T> for PriorityQueu
         self.capacity
     }
 
+    /// The sum over the levels' queues.
+    fn allocated_bytes(&self) -> Option<usize> {
+        self.levels.iter().map(RawQueue::allocated_bytes).sum()
+    }
+
     /// Stores `item` at [`Priority::Normal`], evicting as
     /// [`push_evicting_at`](PriorityQueue::push_evicting_at) does.
     fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {

@@ -77,6 +77,11 @@ impl<T: Send> RawQueue<T> for RendezvousQueue<T> {
         Some(0)
     }
 
+    /// The one hand-over slot, kept inside the channel.
+    fn allocated_bytes(&self) -> Option<usize> {
+        Some(std::mem::size_of::<Mutex<Slot<T>>>())
+    }
+
     fn push_handoff(&self, item: T, _home: usize) -> Result<u64, T> {
         let mut slot = lock(&self.slot);
         if slot.item.is_some() {

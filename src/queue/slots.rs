@@ -267,6 +267,12 @@ impl<T: Send> RawQueue<T> for SlotQueue<T> {
     fn capacity(&self) -> Option<usize> {
         Some(self.slots.len())
     }
+
+    /// The ring of cache-padded slots, allocated in full when the channel is
+    /// built (buffers a message owns, such as a `Vec`'s heap, not counted).
+    fn allocated_bytes(&self) -> Option<usize> {
+        Some(std::mem::size_of_val(&*self.slots))
+    }
 }
 
 impl<T> Drop for SlotQueue<T> {

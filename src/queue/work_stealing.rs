@@ -218,6 +218,14 @@ impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQu
         None
     }
 
+    /// The sum over the worker queues (each keeps its own floor).
+    fn allocated_bytes(&self) -> Option<usize> {
+        self.locals
+            .iter()
+            .map(|local| local.allocated_bytes())
+            .sum()
+    }
+
     fn drain_on_disconnect(&self) -> Vec<T> {
         let mut items = Vec::new();
         for (index, local) in self.locals.iter().enumerate() {

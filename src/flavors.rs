@@ -18,7 +18,7 @@
 use crate::Channel;
 use crate::backpressure::{Block, DropNewest, DropOldest, Reject, Unlimited};
 use crate::metrics::{Counters, NoMetrics};
-use crate::placement::{Anywhere, PerWorker};
+use crate::placement::{Anywhere, Numa, PerWorker};
 use crate::queue::{Bounded, DynBounded, Prioritized, Rendezvous, Unbounded, WorkStealing};
 use crate::wait::{Spin, SpinThenPark};
 
@@ -91,3 +91,25 @@ pub type WorkStealingMpmc = Channel<WorkStealing, SpinThenPark, Unlimited, NoMet
 /// [`WorkStealingMpmc`] with [`Counters`] (including how much was stolen).
 pub type InstrumentedWorkStealing =
     Channel<WorkStealing, SpinThenPark, Unlimited, Counters, PerWorker>;
+
+/// NUMA-aware work-stealing MPMC: one unbounded queue per NUMA node, sends go
+/// to the caller's node, receivers pop on their node and steal from the
+/// nearest nodes first ([`Numa`] placement over the topology sysfs reports).
+/// On a one-node machine it is one queue. Build it with the builder's
+/// `.numa_aware()` (which sizes the queue to the node count), or with
+/// `NumaWorkStealing::with_placement(Workers(nodes), numa)`.
+///
+/// ```
+/// use may_channel::{ChannelBuilder, Pair, flavors::NumaWorkStealing};
+///
+/// let (tx, rx): Pair<u64, NumaWorkStealing> = ChannelBuilder::new().numa_aware().build().unwrap();
+/// assert_eq!(tx.workers(), tx.topology().nodes().iter().filter(|n| !n.cpus.is_empty()).count());
+/// tx.send(1).unwrap();
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
+pub type NumaWorkStealing = Channel<WorkStealing, SpinThenPark, Unlimited, NoMetrics, Numa>;
+
+/// [`NumaWorkStealing`] with [`Counters`] (including how much was stolen
+/// between nodes).
+pub type InstrumentedNumaWorkStealing =
+    Channel<WorkStealing, SpinThenPark, Unlimited, Counters, Numa>;

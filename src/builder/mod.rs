@@ -56,7 +56,7 @@ use crate::backpressure::{Backpressure, ValidFor};
 use crate::channel::{Channel, Pair};
 use crate::error::BuildError;
 use crate::metrics::{Counters, MetricsSink, NoMetrics};
-use crate::placement::{Anywhere, Placement};
+use crate::placement::{Affinity, Anywhere, Numa, NumaSource, Placement};
 use crate::queue::{
     Bounded, DynBounded, Prioritizable, Prioritized, QueueKind, QueueStrategy, Rendezvous,
     Unbounded, WorkStealing, Workers,
@@ -99,10 +99,55 @@ impl<Q: QueueStrategy> QueueSlot for Chosen<Q> {
     type Strategy = Q;
 }
 
+/// A builder slot for the placement axis: [`Unset`] ([`Anywhere`]) or a
+/// chosen placement, which the builder holds as a value (a [`Numa`]
+/// placement carries a topology and a worker affinity).
+pub trait PlacementSlot {
+    /// The placement this slot resolves to.
+    type Strategy: Placement;
+    /// What the builder keeps for this slot until `build`.
+    type Value;
+    /// The placement `build` gives the channel.
+    fn into_placement(value: Self::Value) -> Self::Strategy;
+}
+
+impl PlacementSlot for Unset {
+    type Strategy = Anywhere;
+    type Value = ();
+    fn into_placement((): ()) -> Anywhere {
+        Anywhere
+    }
+}
+
+impl<X: Placement> PlacementSlot for Chosen<X> {
+    type Strategy = X;
+    type Value = X;
+    fn into_placement(value: X) -> X {
+        value
+    }
+}
+
+/// The placement axis of the builder is NUMA-aware.
+#[diagnostic::on_unimplemented(
+    message = "`worker_affinity` needs the NUMA-aware placement",
+    label = "this builder's placement is `{Self}`",
+    note = "call `.numa_aware()` or `.numa_aware_with(..)` before `.worker_affinity(..)`"
+)]
+pub trait NumaChosen: PlacementSlot {
+    /// Sets the worker affinity of the NUMA placement the builder holds.
+    fn set_worker_affinity(value: Self::Value, affinity: Vec<(usize, Affinity)>) -> Self::Value;
+}
+
+impl<S: NumaSource> NumaChosen for Chosen<Numa<S>> {
+    fn set_worker_affinity(value: Numa<S>, affinity: Vec<(usize, Affinity)>) -> Numa<S> {
+        value.with_worker_affinity(affinity)
+    }
+}
+
 /// The queue axis of the builder is still unset.
 #[diagnostic::on_unimplemented(
     message = "the queue of this channel is already chosen",
-    label = "`bounded`, `capacity`, `unbounded`, `rendezvous`, `queue` or `with_priorities` was already called on this builder (it holds `{Self}`)",
+    label = "`bounded`, `capacity`, `unbounded`, `rendezvous`, `queue`, `with_priorities`, `with_workers` or `numa_aware` was already called on this builder (it holds `{Self}`)",
     note = "each builder method sets one axis, once: remove one of the two calls"
 )]
 pub trait QueueUnset {}
@@ -138,7 +183,7 @@ impl MetricsUnset for Unset {}
 /// The placement axis of the builder is still unset.
 #[diagnostic::on_unimplemented(
     message = "the placement of this channel is already chosen",
-    label = "`placement` was already called on this builder (it holds `{Self}`)",
+    label = "`placement`, `numa_aware` or `numa_aware_with` was already called on this builder (it holds `{Self}`)",
     note = "each builder method sets one axis, once: remove one of the two calls"
 )]
 pub trait PlacementUnset {}
@@ -154,15 +199,22 @@ pub type Built<Q, W, B, M, P> = Channel<
     <W as Resolve<SpinThenPark>>::Out,
     <B as Resolve<DefaultBackpressure<Q>>>::Out,
     <M as Resolve<NoMetrics>>::Out,
-    <P as Resolve<Anywhere>>::Out,
+    <P as PlacementSlot>::Strategy,
 >;
 
 /// The builder's phantom over the four strategy slots besides the queue.
 type Axes<W, B, M, P> = fn() -> (W, B, M, P);
 
 /// The typestate builder; see the [module docs](self).
-pub struct ChannelBuilder<Q: QueueSlot = Unset, W = Unset, B = Unset, M = Unset, P = Unset> {
+pub struct ChannelBuilder<
+    Q: QueueSlot = Unset,
+    W = Unset,
+    B = Unset,
+    M = Unset,
+    P: PlacementSlot = Unset,
+> {
     queue_config: <QueueOf<Q> as QueueStrategy>::Config,
+    placement: P::Value,
     axes: PhantomData<Axes<W, B, M, P>>,
 }
 
@@ -171,6 +223,7 @@ impl ChannelBuilder {
     pub fn new() -> Self {
         ChannelBuilder {
             queue_config: (),
+            placement: (),
             axes: PhantomData,
         }
     }
@@ -185,7 +238,7 @@ impl Default for ChannelBuilder {
 // The guards sit on each method (not on the impl) so that a wrong call is
 // reported through the guard trait's `on_unimplemented` message rather than
 // as "method not found".
-impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
+impl<Q: QueueSlot, W, B, M, P: PlacementSlot> ChannelBuilder<Q, W, B, M, P> {
     /// Uses the queue strategy `X` with its runtime settings `config`.
     pub fn queue_with<X: QueueStrategy>(
         self,
@@ -196,6 +249,7 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     {
         ChannelBuilder {
             queue_config: config,
+            placement: self.placement,
             axes: PhantomData,
         }
     }
@@ -276,6 +330,7 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
         ChannelBuilder {
             // Each level takes the settings of the queue chosen so far.
             queue_config: self.queue_config,
+            placement: self.placement,
             axes: PhantomData,
         }
     }
@@ -308,6 +363,7 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     {
         ChannelBuilder {
             queue_config: self.queue_config,
+            placement: self.placement,
             axes: PhantomData,
         }
     }
@@ -320,6 +376,7 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     {
         ChannelBuilder {
             queue_config: self.queue_config,
+            placement: self.placement,
             axes: PhantomData,
         }
     }
@@ -331,6 +388,7 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     {
         ChannelBuilder {
             queue_config: self.queue_config,
+            placement: self.placement,
             axes: PhantomData,
         }
     }
@@ -350,6 +408,96 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
     {
         ChannelBuilder {
             queue_config: self.queue_config,
+            placement: X::default(),
+            axes: PhantomData,
+        }
+    }
+
+    /// NUMA-aware work stealing over this machine's topology (read from
+    /// sysfs): a [`WorkStealing`] queue with one queue per NUMA node and the
+    /// [`Numa`] placement, so sends go to the caller's node and receivers
+    /// steal from the nearest nodes first. On a one-node machine it is one
+    /// queue. Builds the [`NumaWorkStealing`](crate::flavors::NumaWorkStealing)
+    /// flavour (with the other axes at their defaults).
+    ///
+    /// ```
+    /// use may_channel::ChannelBuilder;
+    ///
+    /// let (tx, rx) = ChannelBuilder::new().numa_aware().build::<u32>().unwrap();
+    /// println!("{:?}", tx.topology());
+    /// tx.send(3).unwrap();
+    /// assert_eq!(rx.recv(), Ok(3));
+    /// ```
+    ///
+    /// It chooses the queue, so it cannot follow another queue choice:
+    ///
+    /// ```compile_fail
+    /// use may_channel::ChannelBuilder;
+    /// let pair = ChannelBuilder::new().with_workers(4).numa_aware().build::<u32>();
+    /// ```
+    pub fn numa_aware(self) -> ChannelBuilder<Chosen<WorkStealing>, W, B, M, Chosen<Numa>>
+    where
+        Q: QueueUnset,
+        P: PlacementUnset,
+    {
+        self.numa_aware_with(Numa::default())
+    }
+
+    /// Like [`numa_aware`](Self::numa_aware), with a [`Numa`] placement
+    /// the caller built: over a given [`Topology`](crate::placement::Topology)
+    /// (synthetic, or read through hwloc), or with a worker affinity. The
+    /// queue gets one worker queue per node with CPUs.
+    pub fn numa_aware_with<S: NumaSource>(
+        self,
+        numa: Numa<S>,
+    ) -> ChannelBuilder<Chosen<WorkStealing>, W, B, M, Chosen<Numa<S>>>
+    where
+        Q: QueueUnset,
+        P: PlacementUnset,
+    {
+        ChannelBuilder {
+            queue_config: Workers(numa.shards()),
+            placement: numa,
+            axes: PhantomData,
+        }
+    }
+
+    /// Ties workers (by [`worker_index`](crate::placement::worker_index)) to
+    /// CPUs or NUMA nodes for placement: a mapped worker's home is that node
+    /// ([`Numa::with_worker_affinity`]). `build` refuses an unknown CPU or
+    /// node, and a node without CPUs. Nothing is pinned.
+    ///
+    /// ```
+    /// use may_channel::ChannelBuilder;
+    /// use may_channel::placement::{Affinity, worker_index};
+    ///
+    /// let (tx, rx) = ChannelBuilder::new()
+    ///     .numa_aware()
+    ///     .worker_affinity([(worker_index(), Affinity::Cpu(0))])
+    ///     .build::<u32>()
+    ///     .unwrap();
+    /// # drop((tx, rx));
+    /// let err = ChannelBuilder::new()
+    ///     .numa_aware()
+    ///     .worker_affinity([(0, Affinity::Node(1 << 20))])
+    ///     .build::<u32>();
+    /// assert!(err.is_err());
+    /// ```
+    ///
+    /// Only a NUMA-aware builder has a worker affinity:
+    ///
+    /// ```compile_fail
+    /// use may_channel::ChannelBuilder;
+    /// use may_channel::placement::Affinity;
+    /// let pair = ChannelBuilder::new().with_workers(2).worker_affinity([(0, Affinity::Cpu(0))]).build::<u32>();
+    /// ```
+    pub fn worker_affinity(self, affinity: impl IntoIterator<Item = (usize, Affinity)>) -> Self
+    where
+        P: NumaChosen,
+    {
+        ChannelBuilder {
+            queue_config: self.queue_config,
+            placement: P::set_worker_affinity(self.placement, affinity.into_iter().collect()),
             axes: PhantomData,
         }
     }
@@ -366,9 +514,7 @@ impl<Q: QueueSlot, W, B, M, P> ChannelBuilder<Q, W, B, M, P> {
         B::Out: ValidFor<<QueueOf<Q> as QueueStrategy>::Kind>,
         M: Resolve<NoMetrics>,
         M::Out: MetricsSink,
-        P: Resolve<Anywhere>,
-        P::Out: Placement,
     {
-        Built::<Q, W, B, M, P>::with_config(self.queue_config)
+        Built::<Q, W, B, M, P>::with_placement(self.queue_config, P::into_placement(self.placement))
     }
 }

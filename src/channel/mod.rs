@@ -244,12 +244,41 @@ where
         M: MetricsSink,
         P: Placement,
     {
+        Self::with_placement(config, P::default())
+    }
+
+    /// Creates a channel of this flavour with the queue's runtime settings
+    /// and a placement value (a [`Numa`](crate::placement::Numa) placement
+    /// over a given topology, say), both checked first.
+    ///
+    /// ```
+    /// use may_channel::flavors::NumaWorkStealing;
+    /// use may_channel::placement::{Numa, NumaNode, Topology};
+    /// use may_channel::queue::Workers;
+    ///
+    /// let topology = Topology::new(vec![NumaNode::new(0, 0..2), NumaNode::new(1, 2..4)], None).unwrap();
+    /// let (tx, rx) =
+    ///     NumaWorkStealing::with_placement::<u32>(Workers(2), Numa::with_topology(topology)).unwrap();
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// ```
+    pub fn with_placement<T: Send>(
+        config: Q::Config,
+        placement: P,
+    ) -> Result<Pair<T, Self>, BuildError>
+    where
+        W: WaitStrategy,
+        B: ValidFor<Q::Kind>,
+        M: MetricsSink,
+        P: Placement,
+    {
         Q::validate(&config)?;
+        placement.validate()?;
         Ok(Self::from_parts(
             Q::new_queue(&config),
             W::default(),
             M::default(),
-            P::default(),
+            placement,
         ))
     }
 

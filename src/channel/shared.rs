@@ -101,6 +101,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         })
     }
 
+    /// The channel's placement (for its topology, say).
+    pub(crate) fn placement(&self) -> &F::Placement {
+        &self.placement
+    }
+
     pub(crate) fn metrics(&self) -> &F::Metrics {
         &self.metrics
     }
@@ -430,7 +435,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// Pops one envelope, reporting a steal to the sink.
     #[inline]
     fn pop_envelope(&self) -> Option<Envelope<T, Stamp<F>>> {
-        let (envelope, moved) = self.queue.pop_reporting(self.placement.home());
+        let home = self.placement.home();
+        // A placement without a steal order (all but `Numa`) answers a
+        // constant `None`, so this match compiles to the plain pop.
+        let (envelope, moved) = match self.placement.steal_order(home) {
+            Some(order) => self.queue.pop_nearest(home, order),
+            None => self.queue.pop_reporting(home),
+        };
         if moved != 0 {
             self.metrics.on_steal(moved);
         }

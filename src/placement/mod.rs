@@ -6,7 +6,10 @@
 //! store ignore it. [`Anywhere`] is zero-sized and always answers 0, so it
 //! costs nothing. [`PerWorker`] gives every worker thread its own home, for
 //! sharded queues such as [`WorkStealing`](crate::queue::WorkStealing).
-//! NUMA-aware placement is not built yet.
+//! [`Numa`] gives every NUMA node its own shard, sends to the caller's node
+//! and has receivers steal from the nearest nodes first; its [`Topology`]
+//! comes from sysfs by default, from hwloc with the `hwloc` feature, or from
+//! the caller (synthetic topologies, for tests).
 //!
 //! # Implementing your own
 //!
@@ -31,10 +34,22 @@
 //! ```
 
 mod anywhere;
+#[cfg(feature = "hwloc")]
+mod hwloc;
+mod numa;
 mod per_worker;
+mod topology;
 
 pub use anywhere::Anywhere;
-pub use per_worker::PerWorker;
+#[cfg(feature = "hwloc")]
+pub use hwloc::PinError;
+#[cfg(feature = "hwloc")]
+pub use numa::Hwloc;
+pub use numa::{Affinity, MAX_AFFINITY_WORKERS, Numa, NumaSource, Sysfs, current_cpu_hint};
+pub use per_worker::{PerWorker, worker_index};
+pub use topology::{MAX_CPUS, NumaNode, Topology, TopologySource};
+
+use crate::error::BuildError;
 
 /// Maps the calling thread or coroutine to a shard.
 ///
@@ -51,4 +66,21 @@ pub trait Placement: Default + Send + Sync + 'static {
     fn shards(&self) -> usize;
     /// The caller's shard, below [`shards`](Self::shards).
     fn home(&self) -> usize;
+
+    /// The order in which a receive at `home` visits the other shards when
+    /// its own is empty (nearest first), or `None` to let the queue choose
+    /// (a random victim, for [`WorkStealing`](crate::queue::WorkStealing)).
+    /// Called on every pop, so it must be as cheap as `home`; the default
+    /// (`None`) compiles away.
+    #[inline(always)]
+    fn steal_order(&self, home: usize) -> Option<&[usize]> {
+        let _ = home;
+        None
+    }
+
+    /// Checks the placement's runtime settings (a worker affinity, say) when
+    /// a channel is built; the default accepts.
+    fn validate(&self) -> Result<(), BuildError> {
+        Ok(())
+    }
 }

@@ -22,6 +22,14 @@ thread_local! {
     static INDEX: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
+/// The calling thread's worker index, as [`PerWorker`] and the worker
+/// affinity of [`Numa`](super::Numa) use it: every OS thread (a may worker
+/// or a plain thread) gets the next free index the first time it asks, and
+/// keeps it. A coroutine gets the index of the worker thread it runs on now.
+pub fn worker_index() -> usize {
+    thread_index()
+}
+
 /// The calling thread's dense index (assigned on first use).
 pub(crate) fn thread_index() -> usize {
     INDEX.with(|index| match index.get() {

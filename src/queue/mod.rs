@@ -236,6 +236,16 @@ pub trait RawQueue<T>: Send + Sync {
         (self.pop(home), 0)
     }
 
+    /// Like [`pop_reporting`](Self::pop_reporting), for a placement that
+    /// names the order in which to visit the other shards when `home`'s is
+    /// empty ([`Placement::steal_order`](crate::placement::Placement::steal_order):
+    /// nearest NUMA nodes first). Queues without shards keep the default,
+    /// which ignores `order`.
+    fn pop_nearest(&self, home: usize, order: &[usize]) -> (Option<T>, usize) {
+        let _ = order;
+        self.pop_reporting(home)
+    }
+
     /// The bytes of message storage the queue holds now: its slots and
     /// segments, whether allocated up front (a ring) or as messages arrive (a
     /// segmented list), for memory reporting

@@ -14,7 +14,10 @@ use crate::sync::{AtomicU64, Ordering};
 /// [`PerWorker`](crate::placement::PerWorker)), or to a chosen worker's with
 /// `send_to_worker`. A receive pops from its own queue first and, when that
 /// is empty, steals up to `BATCH` messages from a victim chosen at random
-/// (fastrand), keeping the rest for later local receives.
+/// (fastrand), keeping the rest for later local receives. With the
+/// [`Numa`](crate::placement::Numa) placement the queues are per NUMA node
+/// and the victims are visited nearest node first (the placement's
+/// [`steal_order`](crate::placement::Placement::steal_order)).
 ///
 /// Order: FIFO per worker queue; across workers there is no global order
 /// (that is the point: no shared head to contend on). A receiver that finds
@@ -84,7 +87,19 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
 
     /// The queue of worker `index % workers`.
     pub(crate) fn local(&self, index: usize) -> &Q {
-        &self.locals[index % self.locals.len()]
+        &self.locals[self.wrap(index)]
+    }
+
+    /// `index % workers`, without the division when `index` is already in
+    /// range (a placement's home usually is; `Anywhere`'s 0 always is).
+    #[inline]
+    fn wrap(&self, index: usize) -> usize {
+        let workers = self.locals.len();
+        if index < workers {
+            index
+        } else {
+            index % workers
+        }
     }
 
     /// Messages queued at worker `index % workers`.
@@ -97,9 +112,9 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
 }
 
 impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
-    /// Takes up to `BATCH` messages from another worker's queue: returns one
-    /// and moves the rest to `home`'s queue. Also returns how many were
-    /// moved between queues.
+    /// Takes up to `BATCH` messages from another worker's queue, chosen at
+    /// random: returns one and moves the rest to `home`'s queue. Also returns
+    /// how many were moved between queues.
     fn steal<T: Send>(&self, home: usize) -> (Option<T>, usize)
     where
         Q: RawQueue<T>,
@@ -111,36 +126,46 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
             if victim == home {
                 continue;
             }
-            let Some(first) = self.locals[victim].pop(victim) else {
-                continue;
-            };
-            let mut moved = 1;
-            while moved < BATCH.max(1) {
-                let Some(item) = self.locals[victim].pop(victim) else {
-                    break;
-                };
-                if let Err(item) = self.locals[home].push(item, home) {
-                    // Unbounded inner queues never refuse; should one, the
-                    // item goes back where it came from.
-                    if let Err(item) = self.locals[victim].push(item, victim) {
-                        drop(item);
-                        unreachable!("an unbounded queue refused a push");
-                    }
-                    break;
-                }
-                moved += 1;
+            if let Some(stolen) = self.steal_from(victim, home) {
+                return stolen;
             }
-            // Relaxed: a statistic.
-            self.stolen.fetch_add(moved as u64, Ordering::Relaxed);
-            return (Some(first), moved);
         }
         (None, 0)
+    }
+
+    /// Takes up to `BATCH` messages from `victim`'s queue: returns one and
+    /// moves the rest to `home`'s queue, with how many were moved; `None`
+    /// when `victim`'s queue is empty.
+    fn steal_from<T: Send>(&self, victim: usize, home: usize) -> Option<(Option<T>, usize)>
+    where
+        Q: RawQueue<T>,
+    {
+        let first = self.locals[victim].pop(victim)?;
+        let mut moved = 1;
+        while moved < BATCH.max(1) {
+            let Some(item) = self.locals[victim].pop(victim) else {
+                break;
+            };
+            if let Err(item) = self.locals[home].push(item, home) {
+                // Unbounded inner queues never refuse; should one, the
+                // item goes back where it came from.
+                if let Err(item) = self.locals[victim].push(item, victim) {
+                    drop(item);
+                    unreachable!("an unbounded queue refused a push");
+                }
+                break;
+            }
+            moved += 1;
+        }
+        // Relaxed: a statistic.
+        self.stolen.fetch_add(moved as u64, Ordering::Relaxed);
+        Some((Some(first), moved))
     }
 }
 
 impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQueue<Q, BATCH> {
     fn push(&self, item: T, home: usize) -> Result<(), T> {
-        let home = home % self.locals.len();
+        let home = self.wrap(home);
         self.locals[home].push(item, home)
     }
 
@@ -149,10 +174,35 @@ impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQu
     }
 
     fn pop_reporting(&self, home: usize) -> (Option<T>, usize) {
-        let home = home % self.locals.len();
+        let home = self.wrap(home);
         match self.locals[home].pop(home) {
             Some(item) => (Some(item), 0),
             None => self.steal(home),
+        }
+    }
+
+    /// Pops locally, then steals from the workers in `order` (nearest
+    /// first, from a NUMA placement), then, when the queue has workers that
+    /// `order` does not reach, from a random one of all.
+    fn pop_nearest(&self, home: usize, order: &[usize]) -> (Option<T>, usize) {
+        let workers = self.locals.len();
+        let home = self.wrap(home);
+        if let Some(item) = self.locals[home].pop(home) {
+            return (Some(item), 0);
+        }
+        for &victim in order {
+            let victim = victim % workers;
+            if victim == home {
+                continue;
+            }
+            if let Some(stolen) = self.steal_from(victim, home) {
+                return stolen;
+            }
+        }
+        if workers > order.len() + 1 {
+            self.steal(home)
+        } else {
+            (None, 0)
         }
     }
 

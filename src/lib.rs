@@ -81,6 +81,7 @@ pub mod broadcast;
 pub mod builder;
 mod channel;
 pub mod compat;
+pub mod debug;
 mod error;
 pub mod export;
 pub mod fanout;

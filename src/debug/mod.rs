@@ -46,7 +46,7 @@ mod task;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
 pub use analyze::{ChannelReport, ChannelStats, PerformanceReport, thresholds};
@@ -144,7 +144,7 @@ where
     F::Metrics: Inspect,
 {
     fn probe(&self) -> Box<dyn Probe> {
-        Box::new(WeakProbe(Arc::downgrade(self.shared_arc())))
+        Box::new(ChannelProbe(Arc::clone(self.shared_arc())))
     }
     fn side(&self) -> Side {
         Side::Send
@@ -161,7 +161,7 @@ where
     F::Metrics: Inspect,
 {
     fn probe(&self) -> Box<dyn Probe> {
-        Box::new(WeakProbe(Arc::downgrade(self.shared_arc())))
+        Box::new(ChannelProbe(Arc::clone(self.shared_arc())))
     }
     fn side(&self) -> Side {
         Side::Recv
@@ -184,13 +184,12 @@ pub fn hold<H: Debuggable>(handle: &H) {
     }
 }
 
-/// A registered channel seen through a weak reference.
+/// A registered channel's shared state.
 #[doc(hidden)]
 pub trait Probe: Send + Sync {
-    fn alive(&self) -> bool;
-    fn blocked(&self) -> Option<Vec<Blocked>>;
-    fn state(&self) -> Option<ProbeState>;
-    fn events(&self) -> Option<Vec<Event>>;
+    fn blocked(&self) -> Vec<Blocked>;
+    fn state(&self) -> ProbeState;
+    fn events(&self) -> Vec<Event>;
 }
 
 /// What a probe reads from a live channel.
@@ -207,37 +206,26 @@ pub struct ProbeState {
     holders: Option<[HolderSet; 2]>,
 }
 
-struct WeakProbe<T: Send, F: Flavor>(Weak<Shared<T, F>>);
+/// A strong reference to the channel's shared state: it keeps the sink
+/// readable after the handles are gone, and counts as no handle (the
+/// channel disconnects when its last sender or receiver goes, as always).
+struct ChannelProbe<T: Send, F: Flavor>(Arc<Shared<T, F>>);
 
-impl<T, F> Probe for WeakProbe<T, F>
+impl<T, F> Probe for ChannelProbe<T, F>
 where
     T: Send + 'static,
     F: Flavor,
     F::Metrics: Inspect,
 {
-    fn alive(&self) -> bool {
-        self.0.strong_count() > 0
+    fn blocked(&self) -> Vec<Blocked> {
+        let sink = self.0.metrics();
+        sink.history().map(HistoryCore::blocked).unwrap_or_default()
     }
 
-    // Each read holds a strong reference for its span only: if every handle
-    // goes meanwhile, the channel is torn down here, on the debugger's
-    // thread, as the last handle would have done (the debugger holds no lock
-    // while probing).
-    fn blocked(&self) -> Option<Vec<Blocked>> {
-        let shared = self.0.upgrade()?;
-        Some(
-            shared
-                .metrics()
-                .history()
-                .map(HistoryCore::blocked)
-                .unwrap_or_default(),
-        )
-    }
-
-    fn state(&self) -> Option<ProbeState> {
-        let shared = self.0.upgrade()?;
+    fn state(&self) -> ProbeState {
+        let shared = &self.0;
         let sink = shared.metrics();
-        Some(ProbeState {
+        ProbeState {
             len: shared.len(),
             capacity: shared.capacity(),
             full: shared.is_full(),
@@ -249,18 +237,12 @@ where
             holders: sink
                 .history()
                 .map(|h| [h.holders(Side::Send), h.holders(Side::Recv)]),
-        })
+        }
     }
 
-    fn events(&self) -> Option<Vec<Event>> {
-        let shared = self.0.upgrade()?;
-        Some(
-            shared
-                .metrics()
-                .history()
-                .map(HistoryCore::events)
-                .unwrap_or_default(),
-        )
+    fn events(&self) -> Vec<Event> {
+        let sink = self.0.metrics();
+        sink.history().map(HistoryCore::events).unwrap_or_default()
     }
 }
 
@@ -275,10 +257,15 @@ struct Registered {
 /// Reads the channels registered with it: their merged history, the flow
 /// of one message, deadlocks, and a performance report.
 ///
-/// The debugger keeps only weak references: registering never keeps a
-/// channel alive, and a channel whose handles are all gone drops out of the
-/// reports. All methods may be called from any thread or coroutine while
-/// the channels are in use; none blocks a channel operation.
+/// The debugger keeps each registered channel's shared state (not a
+/// handle) until it is dropped or [`unregister`](Self::unregister)s the
+/// channel, so a pipeline can be traced and reported on after it finished:
+/// the channel still disconnects when its last sender or receiver goes and
+/// drops the messages queued then; what it keeps is the sink, the queue's
+/// memory and any message a racing sender pushed after that drain (dropped
+/// with the debugger's reference, still exactly once). All methods may be
+/// called from any thread or coroutine while the channels are in use; none
+/// blocks a channel operation.
 pub struct Debugger {
     channels: Mutex<Vec<Arc<Registered>>>,
 }
@@ -391,21 +378,31 @@ impl Debugger {
             since: Instant::now(),
             probe: handle.probe(),
         });
-        let mut channels = lock(&self.channels);
-        channels.retain(|c| c.probe.alive());
-        channels.push(entry);
+        lock(&self.channels).push(entry);
     }
 
-    /// The names of the live registered channels, in registration order.
+    /// Forgets the channels registered under `name`; returns how many.
+    pub fn unregister(&self, name: &str) -> usize {
+        // Dropped after the lock is released: this may be the channel's last
+        // reference, whose teardown drops messages (user code).
+        let removed: Vec<Arc<Registered>>;
+        {
+            let mut channels = lock(&self.channels);
+            let (gone, kept) = channels.drain(..).partition(|c| c.name == name);
+            *channels = kept;
+            removed = gone;
+        }
+        removed.len()
+    }
+
+    /// The names of the registered channels, in registration order.
     pub fn names(&self) -> Vec<String> {
         self.live().iter().map(|c| c.name.clone()).collect()
     }
 
-    /// The live channels; the lock is released before any channel is read.
+    /// The registered channels; the lock is released before any is read.
     fn live(&self) -> Vec<Arc<Registered>> {
-        let mut channels = lock(&self.channels);
-        channels.retain(|c| c.probe.alive());
-        channels.clone()
+        lock(&self.channels).clone()
     }
 
     /// Every event in the rings of the registered channels, in time order.
@@ -414,14 +411,10 @@ impl Debugger {
             .live()
             .iter()
             .flat_map(|c| {
-                c.probe
-                    .events()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|event| Record {
-                        channel: c.name.clone(),
-                        event,
-                    })
+                c.probe.events().into_iter().map(|event| Record {
+                    channel: c.name.clone(),
+                    event,
+                })
             })
             .collect();
         records.sort_by_key(|r| (r.event.time, r.event.seq));
@@ -491,16 +484,13 @@ impl Debugger {
     pub fn detect_deadlocks(&self) -> Vec<Deadlock> {
         let channels = self.live();
         let parked = |channels: &[Arc<Registered>]| -> Vec<Vec<Blocked>> {
-            channels
-                .iter()
-                .map(|c| c.probe.blocked().unwrap_or_default())
-                .collect()
+            channels.iter().map(|c| c.probe.blocked()).collect()
         };
         let first = parked(&channels);
         if first.iter().all(Vec::is_empty) {
             return Vec::new();
         }
-        let states: Vec<Option<ProbeState>> = channels.iter().map(|c| c.probe.state()).collect();
+        let states: Vec<ProbeState> = channels.iter().map(|c| c.probe.state()).collect();
         let second = parked(&channels);
         let to_views = |blocked: Vec<Vec<Blocked>>| -> Vec<WaitView> {
             channels
@@ -508,7 +498,6 @@ impl Debugger {
                 .zip(&states)
                 .zip(blocked)
                 .filter_map(|((c, state), blocked)| {
-                    let state = state.as_ref()?;
                     Some(WaitView {
                         name: c.name.clone(),
                         empty: state.len == 0,
@@ -534,9 +523,9 @@ impl Debugger {
         let channels = self
             .live()
             .iter()
-            .filter_map(|c| {
-                let state = c.probe.state()?;
-                Some(ChannelReport::new(ChannelStats {
+            .map(|c| {
+                let state = c.probe.state();
+                ChannelReport::new(ChannelStats {
                     name: c.name.clone(),
                     elapsed: c.since.elapsed(),
                     capacity: state.capacity,
@@ -545,7 +534,7 @@ impl Debugger {
                     receivers: state.receivers,
                     counters: state.counters,
                     latency: state.latency,
-                }))
+                })
             })
             .collect();
         PerformanceReport { channels }

@@ -15,17 +15,46 @@ use crate::sync::{AtomicBool, AtomicU64, Ordering, fence};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChannelId(pub(crate) u64);
 
+impl ChannelId {
+    /// The channel's number (the first History channel made is 1).
+    pub fn number(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "channel #{}", self.0)
+    }
+}
+
 /// Identifies one message sent on a [`History`] channel.
 ///
-/// Every History channel draws its ids from one process-wide counter, so all
-/// History channels share one id space: an id names one message, whatever
-/// channel it went through.
+/// All History channels share one id space: an id is the number of the
+/// channel the message was first sent on and the message's number on that
+/// channel, so it names one message in the whole process. Displayed as
+/// `msg#3.17` (channel 3, message 17).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MessageId(pub(crate) u64);
 
+/// Bits of a message id that number the message within its channel.
+const MESSAGE_BITS: u32 = 40;
+
+impl MessageId {
+    /// The channel the message was sent on.
+    pub fn channel(self) -> ChannelId {
+        ChannelId(self.0 >> MESSAGE_BITS)
+    }
+
+    /// The message's number on that channel (1 for the first).
+    pub fn number(self) -> u64 {
+        self.0 & ((1 << MESSAGE_BITS) - 1)
+    }
+}
+
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "msg#{}", self.0)
+        write!(f, "msg#{}.{}", self.channel().0, self.number())
     }
 }
 
@@ -74,8 +103,6 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
-/// The next message id (0 means "none").
-static NEXT_MESSAGE: AtomicU64 = AtomicU64::new(1);
 /// The next channel id.
 static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
 /// The next park episode (0: a free slot, 1: a slot being filled).
@@ -290,6 +317,8 @@ pub struct HolderSet {
 /// The state of a [`History`] sink, whatever its ring size.
 pub struct HistoryCore {
     channel: ChannelId,
+    /// The last message number given out on this channel.
+    messages: CachePadded<AtomicU64>,
     ring: Ring,
     blocked: Box<[BlockedSlot]>,
     /// Parks not entered in `blocked` because it was full.
@@ -325,6 +354,7 @@ impl HistoryCore {
         Self {
             // Relaxed: a unique number; it publishes nothing.
             channel: ChannelId(NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed)),
+            messages: CachePadded::new(AtomicU64::new(0)),
             ring: Ring::new(capacity),
             blocked: (0..BLOCKED_SLOTS).map(|_| BlockedSlot::default()).collect(),
             blocked_overflow: AtomicU64::new(0),
@@ -458,7 +488,10 @@ impl HistoryCore {
 
     fn stamp(&self) -> u64 {
         // Relaxed: a unique number; it publishes nothing.
-        let id = NEXT_MESSAGE.fetch_add(1, Ordering::Relaxed);
+        let number = self.messages.fetch_add(1, Ordering::Relaxed) + 1;
+        // Numbers wrap within their 40 bits after 2^40 messages on one
+        // channel (ids are then reused, which only confuses tracing).
+        let id = self.channel.0 << MESSAGE_BITS | (number & ((1 << MESSAGE_BITS) - 1));
         with_task(|task| task.pending.set((self.channel.0, id)));
         id
     }

@@ -537,3 +537,81 @@ fn sinks_without_history_register_for_the_report_only() {
         1
     );
 }
+
+#[test]
+fn a_debugged_channel_exports_to_prometheus() {
+    use may_channel::export::{MetricsExporter, PrometheusExporter};
+    let exporter = PrometheusExporter::new();
+    let (tx, rx) = Traced::<4>::new::<u8>();
+    exporter.register("traced", &tx).unwrap();
+    tx.send(1).unwrap();
+    rx.recv().unwrap();
+    let text = exporter.render();
+    assert!(
+        text.contains(r#"may_channel_history_events_total{channel="traced"} 2"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"may_channel_received_total{channel="traced"} 1"#),
+        "{text}"
+    );
+}
+
+// ------------------------------------------------------------- one worker
+
+/// On a single may worker, the History hooks run inside coroutines without
+/// ever blocking the worker: a healthy coroutine pipeline completes with no
+/// deadlock reported, and a real one is found and broken. Runs in a child
+/// process, since may's worker count is global and read once.
+#[test]
+fn one_worker_pipeline_and_deadlock() {
+    common::in_child_process(
+        "MAY_CHANNEL_DEBUG_CHILD",
+        std::time::Duration::from_secs(60),
+        |_| {
+            may::config().set_workers(1).set_stack_size(0x2_0000);
+            within(60, || {
+                let debugger = Debugger::new();
+                let (tx, rx) = Traced::<1>::new::<u64>();
+                debugger.register("tiny", &tx);
+                let producer = may::go!(move || {
+                    for i in 0..2_000u64 {
+                        tx.send(i).unwrap();
+                    }
+                });
+                keep_alive(producer.coroutine());
+                let consumer = may::go!(move || rx.iter().sum::<u64>());
+                keep_alive(consumer.coroutine());
+                while !producer.is_done() {
+                    assert!(debugger.detect_deadlocks().is_empty());
+                    std::thread::yield_now();
+                }
+                assert_eq!(consumer.join().unwrap(), (0..2_000u64).sum());
+                producer.join().unwrap();
+
+                let (a_to_b, b_from_a) = Link::new::<u32>();
+                let (b_to_a, a_from_b) = Link::new::<u32>();
+                debugger.register("a-to-b", &a_to_b);
+                debugger.register("b-to-a", &b_to_a);
+                let a = may::go!(move || {
+                    debug::hold(&a_to_b);
+                    a_from_b.recv()
+                });
+                keep_alive(a.coroutine());
+                let b = may::go!(move || {
+                    debug::hold(&b_to_a);
+                    b_from_a.recv()
+                });
+                keep_alive(b.coroutine());
+                wait_until(50, "the detector finds the deadlock", || {
+                    debugger.detect_deadlocks().len() == 1
+                });
+                // SAFETY: a is parked in `recv`, whose registration and block
+                // guard are released by drop guards during the unwind.
+                unsafe { a.coroutine().cancel() };
+                assert!(a.join().is_err());
+                assert_eq!(b.join().unwrap(), Err(RecvError));
+            });
+        },
+    );
+}

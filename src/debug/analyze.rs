@@ -281,6 +281,69 @@ mod tests {
     }
 
     #[test]
+    fn latency_tail_oversized_queue_and_idle_receivers() {
+        let mut input = stats(CountersSnapshot {
+            sent: 1000,
+            received: 1000,
+            peak_len: 5,
+            recv_blocked_time: Duration::from_secs(9),
+            ..CountersSnapshot::default()
+        });
+        input.latency = Some(LatencySnapshot {
+            count: 1000,
+            p50: Duration::from_micros(200),
+            p99: Duration::from_millis(4),
+            ..LatencySnapshot::default()
+        });
+        let report = ChannelReport::new(input);
+        assert_eq!(report.receivers_blocked.map(percent), Some(90));
+        assert_eq!(
+            report.hints,
+            [
+                "receivers waited for messages 90% of the time: the producers are the bottleneck (fewer consumers would do)",
+                "the queue never held more than 5 of 100: a smaller capacity would save memory",
+                "latency tail: p99 (4.0ms) is 20x the median (200.0µs): a consumer stalls now and then",
+            ]
+        );
+        let table = PerformanceReport {
+            channels: vec![report],
+        }
+        .to_string();
+        assert!(
+            table.contains("200.0µs") && table.contains("4.0ms") && table.contains("5/100"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_short_tail_or_a_busy_queue_gives_no_hint() {
+        let mut input = stats(CountersSnapshot {
+            sent: 1000,
+            received: 1000,
+            peak_len: 50,
+            ..CountersSnapshot::default()
+        });
+        // 20x the median, but under a millisecond: not worth a hint.
+        input.latency = Some(LatencySnapshot {
+            count: 1000,
+            p50: Duration::from_micros(10),
+            p99: Duration::from_micros(200),
+            ..LatencySnapshot::default()
+        });
+        assert!(ChannelReport::new(input).hints.is_empty());
+    }
+
+    #[test]
+    fn without_counters_the_report_says_so() {
+        let mut input = stats(CountersSnapshot::default());
+        input.counters = None;
+        let report = ChannelReport::new(input);
+        assert_eq!(report.throughput, None);
+        assert_eq!(report.hints.len(), 1);
+        assert!(report.hints[0].starts_with("no Counters"));
+    }
+
+    #[test]
     fn no_hint_for_a_healthy_channel() {
         let report = ChannelReport::new(stats(CountersSnapshot {
             sent: 1000,

@@ -682,6 +682,16 @@ impl<const N: usize> MetricsSink for History<N> {
     }
 }
 
+impl<const N: usize> crate::export::PrometheusMetrics for History<N> {
+    fn collect(&self, out: &mut crate::export::Collector<'_>) {
+        out.counter(
+            "history_events",
+            "Events recorded in the channel's history ring (including overwritten ones).",
+            self.recorded(),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,7 +159,8 @@ impl Ring {
         loop {
             if seq % 2 == 1 || seq > writing {
                 // Being written (by the previous lap's writer, or a later
-                // one), or already holding a newer event: give up.
+                // one), or already holding a newer event: give up. (Relaxed:
+                // a statistic.)
                 self.skipped.fetch_add(1, Ordering::Relaxed);
                 return;
             }
@@ -275,6 +276,7 @@ impl Holders {
                 return;
             }
         }
+        // Relaxed: a flag read on its own by the detector.
         self.overflowed.store(true, Ordering::Relaxed);
     }
 
@@ -297,6 +299,7 @@ impl Holders {
                 .filter(|&raw| raw != 0)
                 .map(TaskId::from_raw)
                 .collect(),
+            // Relaxed: as in `add`.
             complete: !self.overflowed.load(Ordering::Relaxed),
         }
     }
@@ -544,6 +547,7 @@ impl HistoryCore {
                     return Some(index);
                 }
             }
+            // Relaxed: a statistic.
             self.blocked_overflow.fetch_add(1, Ordering::Relaxed);
             None
         })

@@ -10,6 +10,8 @@
 //! | `Counters` | a `Relaxed` add per send and per receive (+ peak tracking) |
 //! | `Latency` | a clock read per send and per receive, a histogram record |
 //! | `(Counters, Latency)` | both |
+//! | `History<1024>` | a message id and a task-local lookup per send and receive, a clock read and a sequence-locked ring write per event |
+//! | `FullDebug<1024>` | `(Counters, (Latency, History<1024>))`: everything the debugger reads |
 //!
 //! Run: `cargo bench --bench metrics`; `MAY_CHANNEL_BENCH_QUICK=1` shortens it.
 
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use may_channel::backpressure::Block;
+use may_channel::debug::{FullDebug, History};
 use may_channel::metrics::{Counters, Latency, MetricsSink, NoMetrics};
 use may_channel::queue::Bounded;
 use may_channel::wait::SpinThenPark;
@@ -87,5 +90,7 @@ fn main() {
     bench_sink::<Counters>(&mut c, "Counters");
     bench_sink::<Latency>(&mut c, "Latency");
     bench_sink::<(Counters, Latency)>(&mut c, "Counters+Latency");
+    bench_sink::<History<1024>>(&mut c, "History1024");
+    bench_sink::<FullDebug<1024>>(&mut c, "FullDebug1024");
     c.final_summary();
 }

@@ -18,10 +18,16 @@
 //! `send_timeout` and `recv_timeout`. The program checks that every order was
 //! processed exactly once and panics (exit code 101) if not.
 //!
+//! It ends with the debugger: the pipeline's channels are registered with a
+//! [`Debugger`], whose performance report (a table with hints) is printed
+//! last, after a small traced pipeline shows a message's flow through two
+//! channels and a deadlock check.
+//!
 //! Run it with `cargo run --release --example tour`.
 
 use std::time::{Duration, Instant};
 
+use may_channel::debug::{Debugger, EventKind, FullDebug};
 use may_channel::flavors::{
     BoundedBlocking, BoundedRejecting, InstrumentedBounded, InstrumentedUnbounded, LatestN,
 };
@@ -113,7 +119,9 @@ fn main() {
 
     println!("== may_channel tour ==\n");
     small_things();
-    pipeline();
+    let debugger = Debugger::new();
+    pipeline(&debugger);
+    debugging(&debugger);
 }
 
 /// `try_send` on a full channel, `send_timeout`, `recv_timeout`.
@@ -170,7 +178,7 @@ fn small_things() {
     println!();
 }
 
-fn pipeline() {
+fn pipeline(debugger: &Debugger) {
     let started = Instant::now();
 
     // The builder returns exactly the named flavour: this annotation compiles
@@ -187,6 +195,10 @@ fn pipeline() {
     let (invoice_tx, invoice_rx) = InstrumentedUnbounded::new::<Invoice>();
     let (status_tx, status_rx) = LatestN::<8>::new::<Progress>();
     let (summary_tx, summary_rx) = may_channel::rendezvous::<Summary>();
+    // The debugger reads each channel's sink (here `Counters`) for its report.
+    debugger.register("orders", &order_tx);
+    debugger.register("invoices", &invoice_tx);
+    debugger.register("status", &status_tx);
 
     // Producer: 10 000 orders into a 64-slot stage; parked whenever it is full.
     let producer = may::go!(move || {
@@ -366,6 +378,55 @@ fn pipeline() {
         );
     }
     println!("\nall checks passed");
+}
+
+/// The debugger: a small pipeline whose channels keep a `History` ring (with
+/// counters and latency: `FullDebug`) shows the flow of one message, a
+/// deadlock check, and then the performance report of every channel of the
+/// tour.
+fn debugging(debugger: &Debugger) {
+    type Traced = may_channel::Channel<
+        may_channel::queue::Bounded<16>,
+        may_channel::wait::SpinThenPark,
+        may_channel::backpressure::Block,
+        FullDebug<1024>,
+    >;
+    println!("\n== debugger ==\n");
+    let (raw_tx, raw_rx) = Traced::new::<u64>();
+    let (cooked_tx, cooked_rx) = Traced::new::<u64>();
+    debugger.register("raw", &raw_tx);
+    debugger.register("cooked", &cooked_tx);
+    let source = may::go!(move || {
+        for i in 0..100 {
+            raw_tx.send(i).unwrap();
+        }
+    });
+    let stage = may::go!(move || {
+        // Each message this coroutine sends is recorded as the child of the
+        // one it received just before.
+        for i in raw_rx.iter() {
+            cooked_tx.send(i * i).unwrap();
+        }
+    });
+    let total: u64 = cooked_rx.iter().sum();
+    source.join().unwrap();
+    stage.join().unwrap();
+    assert_eq!(total, (0..100u64).map(|i| i * i).sum());
+
+    let first = debugger
+        .history()
+        .into_iter()
+        .find(|r| r.channel == "raw" && r.event.kind == EventKind::Send)
+        .and_then(|r| r.event.message)
+        .expect("the raw channel recorded its sends");
+    let flow = debugger.trace_message_flow(first);
+    print!("{flow}");
+    assert_eq!(flow.channels(), ["raw", "cooked"]);
+    let deadlocks = debugger.detect_deadlocks();
+    println!("deadlocks found: {}", deadlocks.len());
+    assert!(deadlocks.is_empty());
+
+    println!("\nperformance report:\n{}", debugger.analyze_performance());
 }
 
 fn print_table(rows: &[(&str, CountersSnapshot)]) {

@@ -64,7 +64,8 @@
 //! Ready-made aliases live in [`flavors`]; the axes are the modules [`queue`],
 //! [`wait`], [`backpressure`], [`metrics`] and [`placement`]. Queue, wait,
 //! metrics and placement strategies are yours to implement; each module shows
-//! how.
+//! how. When a pipeline stalls, [`debug`] follows a message through it, finds
+//! tasks that wait for each other, and reports how each channel performs.
 //!
 //! # Promises
 //! - Nothing is lost: a refused send hands the message back; a timed-out or
@@ -81,6 +82,7 @@ pub mod broadcast;
 pub mod builder;
 mod channel;
 pub mod compat;
+pub mod debug;
 mod error;
 pub mod export;
 pub mod fanout;

@@ -109,6 +109,7 @@ impl<T: Send, F: Flavor> Clone for Receiver<T, F> {
 
 impl<T: Send, F: Flavor> Drop for Receiver<T, F> {
     fn drop(&mut self) {
+        crate::metrics::MetricsSink::on_release(self.shared.metrics(), crate::metrics::Side::Recv);
         self.shared.remove_receiver();
     }
 }

@@ -119,6 +119,7 @@ impl<T: Send, F: Flavor> Clone for Sender<T, F> {
 
 impl<T: Send, F: Flavor> Drop for Sender<T, F> {
     fn drop(&mut self) {
+        crate::metrics::MetricsSink::on_release(self.shared.metrics(), crate::metrics::Side::Send);
         self.shared.remove_sender();
     }
 }

@@ -21,7 +21,8 @@ pub struct Counters {
     evicted: CachePadded<AtomicU64>,
     peak_len: CachePadded<AtomicU64>,
     stolen: CachePadded<AtomicU64>,
-    blocked_ns: CachePadded<AtomicU64>,
+    /// Nanoseconds parked, per side: `[Side::Send, Side::Recv]`.
+    blocked_ns: CachePadded<[AtomicU64; 2]>,
     blocked_senders: CachePadded<AtomicUsize>,
     blocked_receivers: CachePadded<AtomicUsize>,
     /// Values of the cumulative counters at the last `reset`, subtracted in
@@ -36,7 +37,7 @@ struct Baseline {
     stolen: AtomicU64,
     received: AtomicU64,
     dropped: AtomicU64,
-    blocked_ns: AtomicU64,
+    blocked_ns: [AtomicU64; 2],
 }
 
 /// The figures of a [`Counters`] sink at one moment.
@@ -60,8 +61,15 @@ pub struct CountersSnapshot {
     /// Messages moved between worker queues by stealing (work-stealing
     /// queues only; 0 otherwise).
     pub stolen: u64,
-    /// Time spent parked by senders and receivers together.
+    /// Time spent parked by senders and receivers together
+    /// (`send_blocked_time + recv_blocked_time`).
     pub blocked_time: Duration,
+    /// Time spent parked by senders (waiting for room or for a taker),
+    /// summed over all of them.
+    pub send_blocked_time: Duration,
+    /// Time spent parked by receivers (waiting for a message), summed over
+    /// all of them.
+    pub recv_blocked_time: Duration,
     /// Senders parked now.
     pub blocked_senders: usize,
     /// Receivers parked now.
@@ -78,11 +86,23 @@ impl Counters {
         self.discarded.load(Ordering::Relaxed) + self.evicted.load(Ordering::Relaxed)
     }
 
+    fn blocked_ns(&self, side: Side) -> &AtomicU64 {
+        &self.blocked_ns[side_index(side)]
+    }
+
     fn gauge(&self, side: Side) -> &AtomicUsize {
         match side {
             Side::Send => &self.blocked_senders,
             Side::Recv => &self.blocked_receivers,
         }
+    }
+}
+
+/// The index of a side in per-side arrays.
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Send => 0,
+        Side::Recv => 1,
     }
 }
 
@@ -132,7 +152,7 @@ impl MetricsSink for Counters {
     #[inline]
     fn on_unblock(&self, side: Side, since: Instant) {
         let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.blocked_ns.fetch_add(ns, Ordering::Relaxed);
+        self.blocked_ns(side).fetch_add(ns, Ordering::Relaxed);
         self.gauge(side).fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -142,6 +162,15 @@ impl Report for Counters {
 
     fn snapshot(&self) -> CountersSnapshot {
         let since = |raw: u64, base: &AtomicU64| raw.saturating_sub(base.load(Ordering::Relaxed));
+        let blocked = |side: Side| {
+            let i = side_index(side);
+            Duration::from_nanos(since(
+                self.blocked_ns[i].load(Ordering::Relaxed),
+                &self.base.blocked_ns[i],
+            ))
+        };
+        let send_blocked_time = blocked(Side::Send);
+        let recv_blocked_time = blocked(Side::Recv);
         CountersSnapshot {
             sent: since(self.sent.load(Ordering::Relaxed), &self.base.sent),
             received: since(self.received.load(Ordering::Relaxed), &self.base.received),
@@ -149,10 +178,9 @@ impl Report for Counters {
             len: self.current_len(),
             peak_len: self.peak_len.load(Ordering::Relaxed),
             stolen: since(self.stolen.load(Ordering::Relaxed), &self.base.stolen),
-            blocked_time: Duration::from_nanos(since(
-                self.blocked_ns.load(Ordering::Relaxed),
-                &self.base.blocked_ns,
-            )),
+            blocked_time: send_blocked_time + recv_blocked_time,
+            send_blocked_time,
+            recv_blocked_time,
             blocked_senders: self.blocked_senders.load(Ordering::Relaxed),
             blocked_receivers: self.blocked_receivers.load(Ordering::Relaxed),
         }
@@ -168,9 +196,9 @@ impl Report for Counters {
         self.base
             .dropped
             .store(self.dropped_raw(), Ordering::Relaxed);
-        self.base
-            .blocked_ns
-            .store(self.blocked_ns.load(Ordering::Relaxed), Ordering::Relaxed);
+        for (base, raw) in self.base.blocked_ns.iter().zip(self.blocked_ns.iter()) {
+            base.store(raw.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
         self.peak_len.store(self.current_len(), Ordering::Relaxed);
     }
 }

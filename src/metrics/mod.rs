@@ -64,7 +64,7 @@ pub use latency::{Latency, LatencySnapshot};
 pub use no_metrics::NoMetrics;
 
 /// Which side of the channel blocked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {
     /// A sender waiting for room (or, on a rendezvous channel, for a taker).
     Send,
@@ -88,6 +88,8 @@ pub enum Side {
 /// - `on_discard` counts an incoming message dropped by `DropNewest`.
 /// - `on_block`/`on_unblock` bracket every park of a blocked operation (also
 ///   when a cancelled coroutine unwinds out of the park).
+/// - `on_release` runs when a handle is dropped, before the channel reacts
+///   to it (a disconnect, the drain of the last receiver).
 /// - The core promises no ordering between hooks of different operations;
 ///   a sink that needs one must make it itself.
 pub trait MetricsSink: Default + Send + Sync + 'static {
@@ -116,6 +118,14 @@ pub trait MetricsSink: Default + Send + Sync + 'static {
     fn on_block(&self, side: Side) -> Self::BlockStamp;
     /// That operation woke up (or unwound).
     fn on_unblock(&self, side: Side, stamp: Self::BlockStamp);
+    /// A handle of `side` (a `Sender` for [`Side::Send`]) is being dropped by
+    /// the calling task. Defaults to nothing; the
+    /// [`History`](crate::debug::History) sink uses it to forget the task as
+    /// a holder of that side.
+    #[inline]
+    fn on_release(&self, side: Side) {
+        let _ = side;
+    }
 }
 
 /// A sink whose state can be read and reset. Sinks that implement it make
@@ -172,6 +182,11 @@ impl<A: MetricsSink, B: MetricsSink> MetricsSink for (A, B) {
     fn on_unblock(&self, side: Side, stamp: Self::BlockStamp) {
         self.0.on_unblock(side, stamp.0);
         self.1.on_unblock(side, stamp.1);
+    }
+    #[inline]
+    fn on_release(&self, side: Side) {
+        self.0.on_release(side);
+        self.1.on_release(side);
     }
 }
 

@@ -69,8 +69,8 @@ use crate::sync::{AtomicUsize, Mutex, Ordering, lock};
 /// The others do not compile:
 ///
 /// ```compile_fail
-/// use may_channel::{Channel, queue::{WorkStealing, Unbounded}};
-/// let (tx, rx) = Channel::<WorkStealing<Unbounded>>::new::<u32>();
+/// use may_channel::{Channel, queue::{WorkStealing, Workers}};
+/// let (tx, rx) = Channel::<WorkStealing>::with_config::<u32>(Workers(2)).unwrap();
 /// let _ = rx.try_peek();
 /// ```
 ///

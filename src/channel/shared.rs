@@ -194,7 +194,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// blocked senders take their message back, blocked receivers drain.
     fn disconnect(&self) -> bool {
         // SeqCst: the second half of the store-buffer pair of `close.rs`
-        // (a send's increment, then its flag load).
+        // (a send's mark swap, then its flag load).
         if self.disconnected.swap(true, Ordering::SeqCst) {
             return false;
         }
@@ -213,7 +213,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     #[inline]
     fn admit<E, R>(&self, item: E, store: impl FnOnce(E) -> R) -> Result<R, E> {
         let _in_flight = self.in_flight.enter();
-        // SeqCst: after the increment in the single total order (see
+        // SeqCst: after the mark swap in the single total order (see
         // `close.rs`).
         if self.disconnected.load(Ordering::SeqCst) {
             return Err(item);

@@ -358,7 +358,11 @@ where
                             Err(TrySendError::Full(back)) => {
                                 message = back;
                                 if may::coroutine::is_coroutine() {
-                                    may::coroutine::yield_now();
+                                    // Park, not yield: a coroutine that keeps
+                                    // yielding keeps its worker's local queue
+                                    // busy, and may then never runs the
+                                    // consumers woken into its global queue.
+                                    may::coroutine::sleep(Duration::from_millis(1));
                                 } else {
                                     std::thread::yield_now();
                                 }

@@ -538,6 +538,29 @@ fn close_wakes_a_blocked_select() {
     });
 }
 
+#[test]
+fn close_wakes_a_select_blocked_on_a_full_channel() {
+    within(30, || {
+        let (tx, rx) = BoundedBlocking::<1>::new();
+        tx.send(1).unwrap();
+        let waiter = {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                select! {
+                    send(tx, 2) -> result => result,
+                }
+            })
+        };
+        // Not a timing assertion: waiting or not, the select must end with
+        // the value handed back.
+        std::thread::sleep(Duration::from_millis(20));
+        rx.close();
+        assert_eq!(waiter.join().unwrap(), Err(SendError(2)));
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(rx.recv(), Err(RecvError));
+    });
+}
+
 // ---------------------------------------------------- one may worker
 
 /// Tells a child process which test to run for real.

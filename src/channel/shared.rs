@@ -211,7 +211,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// from "a send is about to land" (see `close.rs`). `store` must not
     /// block or run user code.
     #[inline]
-    fn admit<E, R>(&self, item: E, store: impl FnOnce(E) -> R) -> Result<R, E> {
+    pub(crate) fn admit<E, R>(&self, item: E, store: impl FnOnce(E) -> R) -> Result<R, E> {
         let _in_flight = self.in_flight.enter();
         // SeqCst: after the mark swap in the single total order (see
         // `close.rs`).

@@ -3,11 +3,17 @@
 //! Every error that refuses a message hands it back, so nothing is lost: take it
 //! with `into_inner()` (or the public field of [`SendError`]). None of the
 //! `Debug` impls require `T: Debug`, so `unwrap()` works for any message type.
+//!
+//! A channel closed with `close()` reports exactly as a disconnected one:
+//! sends fail with the `Disconnected` variants (or [`SendError`]), and
+//! receives report `Disconnected` (or [`RecvError`]) once what was queued is
+//! drained.
 
 use std::error::Error;
 use std::fmt;
 
-/// A `send` failed because every receiver is gone; the message is handed back.
+/// A `send` failed because every receiver is gone or the channel was
+/// closed; the message is handed back.
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub struct SendError<T>(pub T);
 
@@ -16,7 +22,7 @@ pub struct SendError<T>(pub T);
 pub enum TrySendError<T> {
     /// The channel is full (for a rendezvous channel: no receiver is waiting).
     Full(T),
-    /// Every receiver is gone.
+    /// Every receiver is gone, or the channel was closed.
     Disconnected(T),
 }
 
@@ -26,11 +32,12 @@ pub enum SendTimeoutError<T> {
     /// The deadline passed while the channel stayed full (for a rendezvous
     /// channel: no receiver took the message in time).
     Timeout(T),
-    /// Every receiver is gone.
+    /// Every receiver is gone, or the channel was closed.
     Disconnected(T),
 }
 
-/// A `recv` failed because the channel is empty and every sender is gone.
+/// A `recv` failed because the channel is empty and every sender is gone (or
+/// the channel was closed).
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub struct RecvError;
 
@@ -39,7 +46,8 @@ pub struct RecvError;
 pub enum TryRecvError {
     /// The channel is empty, but senders remain.
     Empty,
-    /// The channel is empty and every sender is gone.
+    /// The channel is empty and every sender is gone (or the channel was
+    /// closed).
     Disconnected,
 }
 
@@ -48,7 +56,8 @@ pub enum TryRecvError {
 pub enum RecvTimeoutError {
     /// The deadline passed while the channel stayed empty.
     Timeout,
-    /// The channel is empty and every sender is gone.
+    /// The channel is empty and every sender is gone (or the channel was
+    /// closed).
     Disconnected,
 }
 

@@ -99,7 +99,9 @@ pub mod wait;
 pub mod zerocopy;
 
 pub use builder::ChannelBuilder;
-pub use channel::{Channel, Envelope, Flavor, IntoIter, Iter, Pair, Receiver, Sender, TryIter};
+pub use channel::{
+    Channel, Envelope, Flavor, IntoIter, Iter, Pair, Peekable, Peeked, Receiver, Sender, TryIter,
+};
 pub use error::{
     BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,

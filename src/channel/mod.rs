@@ -53,8 +53,49 @@ macro_rules! state_accessors {
         }
 
         /// Whether the channel is disconnected: every receiver or every sender
-        /// is gone. Messages still queued can be received.
+        /// is gone, or [`close`](Self::close) was called. Messages still
+        /// queued can be received.
         pub fn is_disconnected(&self) -> bool {
+            self.shared().is_disconnected()
+        }
+
+        /// Closes the channel for sending, from any sender or receiver;
+        /// returns `true` if this call closed it (`false` if it was closed or
+        /// disconnected already).
+        ///
+        /// After `close`, every send fails and hands its message back
+        /// (`Disconnected`), senders blocked for room wake and get their
+        /// message back, and receivers receive what is queued and then see
+        /// `Disconnected`, exactly as when the last sender is dropped. A send
+        /// racing with `close` is either refused or received, never lost: a
+        /// receiver reports `Disconnected` only after every send that got
+        /// past the check has landed. A closed channel reports as
+        /// disconnected everywhere (there is no separate error).
+        ///
+        /// Graceful shutdown is close, then drain:
+        ///
+        /// ```
+        /// use may_channel::{bounded, TrySendError};
+        ///
+        /// let (tx, rx) = bounded::<u32>(8);
+        /// tx.send(1).unwrap();
+        /// tx.send(2).unwrap();
+        /// assert!(rx.close()); // any handle can close
+        /// assert!(!tx.close()); // already closed
+        /// assert!(tx.is_closed());
+        /// assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
+        /// let drained: Vec<u32> = rx.iter().collect(); // stops at the end
+        /// assert_eq!(drained, [1, 2]);
+        /// ```
+        pub fn close(&self) -> bool {
+            self.shared().close()
+        }
+
+        /// Whether the channel is closed for sending: [`close`](Self::close)
+        /// was called or it is disconnected. The same as
+        /// [`is_disconnected`](Self::is_disconnected), under the name that
+        /// goes with `close`.
+        pub fn is_closed(&self) -> bool {
             self.shared().is_disconnected()
         }
 
@@ -97,7 +138,9 @@ macro_rules! state_accessors {
     };
 }
 
+mod close;
 mod iter;
+mod peek;
 mod receiver;
 mod sender;
 mod shared;
@@ -107,6 +150,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use iter::{IntoIter, Iter, TryIter};
+pub use peek::{Peekable, Peeked};
 pub use receiver::Receiver;
 pub use sender::Sender;
 pub(crate) use shared::Shared;

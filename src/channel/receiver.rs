@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::iter::{Iter, TryIter};
+use super::peek::{Peekable, Peeked};
 use super::{Flavor, Shared};
 use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 
@@ -29,7 +30,7 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
 
     /// Takes the next message, waiting for one (parking the calling coroutine,
     /// or thread outside may). Fails once the channel is empty and every
-    /// sender is gone.
+    /// sender is gone, or it was [closed](Self::close) and is drained.
     pub fn recv(&self) -> Result<T, RecvError> {
         self.shared.recv_until(None).map_err(|_| RecvError)
     }
@@ -96,6 +97,64 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
     }
 
     state_accessors!();
+}
+
+/// Peek: available where the queue has one head ([`Peekable`]).
+impl<T: Send, F: Flavor> Receiver<T, F>
+where
+    F::Queue: Peekable,
+{
+    /// Waits for the next message (as [`recv`](Self::recv) does) and lends
+    /// it in a guard: [`Peeked::take`] receives it, [`Peeked::leave`] (or
+    /// dropping the guard) leaves it at the head of the channel for the next
+    /// receive. Fails once the channel is empty and disconnected.
+    ///
+    /// ```
+    /// use may_channel::unbounded;
+    ///
+    /// let (tx, rx) = unbounded::<&str>();
+    /// tx.send("ping").unwrap();
+    /// tx.send("job").unwrap();
+    /// // Skip control messages, leave real work for whoever handles it.
+    /// let head = rx.peek().unwrap();
+    /// if *head == "ping" {
+    ///     head.take();
+    /// }
+    /// let head = rx.peek().unwrap();
+    /// assert_eq!(*head, "job");
+    /// drop(head); // left at the head
+    /// assert_eq!(rx.recv(), Ok("job"));
+    /// ```
+    ///
+    /// See [`Peeked`] for the order peek keeps with several receivers.
+    pub fn peek(&self) -> Result<Peeked<'_, T, F>, RecvError> {
+        self.shared
+            .peek_until(None)
+            .map(|held| Peeked::new(&self.shared, held))
+            .map_err(|_| RecvError)
+    }
+
+    /// Like [`peek`](Self::peek), if a message is queued now.
+    pub fn try_peek(&self) -> Result<Peeked<'_, T, F>, TryRecvError> {
+        self.shared
+            .try_peek()
+            .map(|held| Peeked::new(&self.shared, held))
+    }
+
+    /// Like [`peek`](Self::peek), giving up after `timeout`.
+    pub fn peek_timeout(&self, timeout: Duration) -> Result<Peeked<'_, T, F>, RecvTimeoutError> {
+        let deadline = Instant::now().checked_add(timeout);
+        self.shared
+            .peek_until(deadline)
+            .map(|held| Peeked::new(&self.shared, held))
+    }
+
+    /// Like [`peek`](Self::peek), giving up at `deadline`.
+    pub fn peek_deadline(&self, deadline: Instant) -> Result<Peeked<'_, T, F>, RecvTimeoutError> {
+        self.shared
+            .peek_until(Some(deadline))
+            .map(|held| Peeked::new(&self.shared, held))
+    }
 }
 
 impl<T: Send, F: Flavor> Clone for Receiver<T, F> {

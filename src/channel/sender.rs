@@ -33,7 +33,8 @@ impl<T: Send, F: Flavor> Sender<T, F> {
     /// the oldest queued message. Waiting parks the calling coroutine (or
     /// thread, outside may).
     ///
-    /// Fails only when every receiver is gone, handing `msg` back. Channels
+    /// Fails only when every receiver is gone or the channel was
+    /// [closed](Self::close), handing `msg` back. Channels
     /// with the `Reject` policy have no `send`: use [`try_send`](Self::try_send).
     pub fn send(&self, msg: T) -> Result<(), SendError<T>>
     where

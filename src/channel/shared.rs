@@ -6,6 +6,8 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use super::Flavor;
+use super::close::InFlight;
+use super::peek::{Front, Held};
 use super::waker::{WaitList, block_on};
 use crate::backpressure::{Backpressure, OnFull};
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -23,6 +25,8 @@ pub struct Envelope<T, S> {
 }
 
 pub(crate) type Stamp<F> = <<F as Flavor>::Metrics as MetricsSink>::Stamp;
+/// What a peek guard holds: a sequence number and the envelope.
+type HeldOf<T, F> = Held<Envelope<T, Stamp<F>>>;
 /// What an evict-and-store returns: the evicted envelope, or the newcomer
 /// handed back by a queue that cannot evict.
 type Evicted<T, F> = Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>;
@@ -42,8 +46,15 @@ pub(crate) struct Shared<T: Send, F: Flavor> {
     ready_receivers: AtomicUsize,
     sender_count: AtomicUsize,
     receiver_count: AtomicUsize,
-    /// Set once, when the last sender or the last receiver goes.
+    /// Set once: by `close`, or when the last sender or the last receiver
+    /// goes.
     disconnected: AtomicBool,
+    /// Sends between their check of `disconnected` and the end of their
+    /// store (see `close.rs`).
+    in_flight: InFlight,
+    /// Messages a peek guard left at the head of the channel; every receive
+    /// looks here first (see `peek.rs`).
+    front: Front<Envelope<T, Stamp<F>>>,
     wait: F::Wait,
     metrics: F::Metrics,
     placement: F::Placement,
@@ -71,6 +82,8 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             sender_count: AtomicUsize::new(1),
             receiver_count: AtomicUsize::new(1),
             disconnected: AtomicBool::new(false),
+            in_flight: InFlight::new(),
+            front: Front::new(),
             wait,
             metrics,
             placement,
@@ -111,7 +124,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.front.len()
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
@@ -170,21 +183,64 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             self.disconnect();
             // Nobody can receive any more: drop what is queued now, exactly
             // once (a message pushed by a racing sender after this drain is
-            // dropped with the queue when the last handle goes).
-            for envelope in self.queue.drain_on_disconnect() {
+            // dropped with the queue when the last handle goes). Messages a
+            // peek left at the head go first: they are the oldest.
+            let front = self.front.drain();
+            for envelope in front.into_iter().chain(self.queue.drain_on_disconnect()) {
                 self.metrics.on_evict(envelope.stamp);
                 drop(envelope.msg);
             }
         }
     }
 
-    fn disconnect(&self) {
-        if !self.disconnected.swap(true, Ordering::SeqCst) {
-            fence(Ordering::SeqCst);
-            self.receivers.notify_all();
-            self.senders.notify_all();
-            self.takers.notify_all();
+    /// `close`: stops sends for good and wakes every waiter; `true` if this
+    /// call closed the channel.
+    pub(crate) fn close(&self) -> bool {
+        self.disconnect()
+    }
+
+    /// Sets the flag (once) and wakes every waiter so that it re-checks:
+    /// blocked senders take their message back, blocked receivers drain.
+    fn disconnect(&self) -> bool {
+        // SeqCst: the second half of the store-buffer pair of `close.rs`
+        // (a send's mark swap, then its flag load).
+        if self.disconnected.swap(true, Ordering::SeqCst) {
+            return false;
         }
+        fence(Ordering::SeqCst);
+        self.receivers.notify_all();
+        self.senders.notify_all();
+        self.takers.notify_all();
+        true
+    }
+
+    /// Runs `store(item)` as one send in flight, unless the channel is
+    /// disconnected; then hands `item` back. Every store of a message goes
+    /// through here, so that a receiver can tell "closed and drained" apart
+    /// from "a send is about to land" (see `close.rs`). `store` must not
+    /// block or run user code.
+    #[inline]
+    pub(crate) fn admit<E, R>(&self, item: E, store: impl FnOnce(E) -> R) -> Result<R, E> {
+        let _in_flight = self.in_flight.enter();
+        // SeqCst: after the mark swap in the single total order (see
+        // `close.rs`).
+        if self.disconnected.load(Ordering::SeqCst) {
+            return Err(item);
+        }
+        Ok(store(item))
+    }
+
+    /// Whether a receiver that found the channel empty may report it
+    /// disconnected: the flag is set and no send is still landing. Waits
+    /// out sends in flight (each is one non-blocking store).
+    #[inline]
+    fn drained_if_disconnected(&self) -> bool {
+        // SeqCst: the receiver's half of the argument in `close.rs`.
+        if !self.disconnected.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.in_flight.wait_idle();
+        true
     }
 
     // ---------------------------------------------------------- wake-ups
@@ -300,11 +356,47 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// `DropOldest`: stores `msg`, returning the message evicted to make room.
     pub(crate) fn force_send(&self, msg: T) -> Result<Option<T>, T> {
-        if self.is_disconnected() {
-            return Err(msg);
+        let home = self.placement.home();
+        self.evict_and_store(self.envelope(msg), |envelope| {
+            self.queue.push_evicting(envelope, home)
+        })
+        .map_err(|envelope| envelope.msg)
+    }
+
+    /// `DropOldest`: stores `envelope`, evicting the oldest message when the
+    /// channel is full; returns the evicted message, or the envelope back
+    /// when the channel is disconnected.
+    ///
+    /// A message a peek left at the head is older than everything in the
+    /// queue, so it is evicted first; the newcomer then goes through a plain
+    /// store, and only if the queue is still full through `store_evicting`
+    /// (whose victim is dropped and counted, so the channel never grows).
+    fn evict_and_store(
+        &self,
+        envelope: Envelope<T, Stamp<F>>,
+        store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
+    ) -> Result<Option<T>, Envelope<T, Stamp<F>>> {
+        if self.front.is_empty() || !self.is_full() {
+            let outcome = self.admit(envelope, store_evicting)?;
+            return Ok(self.stored_evicting(outcome));
         }
-        let envelope = self.envelope(msg);
-        Ok(self.stored_evicting(self.queue.push_evicting(envelope, self.placement.home())))
+        let home = self.placement.home();
+        let outcome = self.admit(envelope, |envelope| match self.queue.push(envelope, home) {
+            Ok(()) => Ok(None),
+            Err(envelope) => store_evicting(envelope),
+        })?;
+        let second = self.stored_evicting(outcome);
+        let oldest = self.front.pop().map(|old| {
+            self.metrics.on_evict(old.stamp);
+            old.msg
+        });
+        match oldest {
+            Some(oldest) => {
+                drop(second);
+                Ok(Some(oldest))
+            }
+            None => Ok(second),
+        }
     }
 
     /// Accounts for an evict-and-store: reports the eviction first (so a sink
@@ -337,17 +429,18 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
         let mut pending = Some(self.envelope(msg));
         let stored = self.block_on(&self.senders, Side::Send, deadline, || {
-            if self.is_disconnected() {
-                return Attempt::Done(None);
-            }
             let envelope = pending
                 .take()
                 .expect("the envelope is put back after every failed offer");
-            match self.offer(envelope) {
-                Ok(ticket) => Attempt::Done(Some(ticket)),
-                Err(envelope) => {
+            match self.admit(envelope, |envelope| self.offer(envelope)) {
+                Ok(Ok(ticket)) => Attempt::Done(Some(ticket)),
+                Ok(Err(envelope)) => {
                     pending = Some(envelope);
                     Attempt::Again
+                }
+                Err(envelope) => {
+                    pending = Some(envelope);
+                    Attempt::Done(None)
                 }
             }
         });
@@ -405,21 +498,26 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         let mut msgs = msgs.into_iter();
         let mut refused = Vec::new();
         let mut stored = 0;
-        if !self.is_disconnected() {
-            for msg in msgs.by_ref() {
+        // Each store is one send in flight; the iterator's `next` runs user
+        // code, so it is pulled outside.
+        let mut next = msgs.next();
+        while let Some(msg) = next.take() {
+            let envelope = self.envelope(msg);
+            let outcome = self.admit(envelope, |envelope| {
                 if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) <= stored {
-                    refused.push(msg);
-                    break;
+                    return Err(envelope);
                 }
-                match self.offer(self.envelope(msg)) {
-                    Ok(_) => {
-                        self.metrics.on_send();
-                        stored += 1;
-                    }
-                    Err(envelope) => {
-                        refused.push(envelope.msg);
-                        break;
-                    }
+                self.offer(envelope)
+            });
+            match outcome {
+                Ok(Ok(_)) => {
+                    self.metrics.on_send();
+                    stored += 1;
+                    next = msgs.next();
+                }
+                Ok(Err(envelope)) | Err(envelope) => {
+                    refused.push(envelope.msg);
+                    break;
                 }
             }
         }
@@ -432,9 +530,15 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     // ------------------------------------------------------------ receiving
 
-    /// Pops one envelope, reporting a steal to the sink.
+    /// Pops one envelope, a message a peek left at the head first.
     #[inline]
     fn pop_envelope(&self) -> Option<Envelope<T, Stamp<F>>> {
+        self.front.pop().or_else(|| self.pop_queued())
+    }
+
+    /// Pops one envelope from the queue, reporting a steal to the sink.
+    #[inline]
+    fn pop_queued(&self) -> Option<Envelope<T, Stamp<F>>> {
         let home = self.placement.home();
         // A placement without a steal order (all but `Numa`) answers a
         // constant `None`, so this match compiles to the plain pop.
@@ -533,15 +637,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         msg: T,
         store: impl FnOnce(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
     ) -> Result<(), TrySendError<T>> {
-        if self.is_disconnected() {
-            return Err(TrySendError::Disconnected(msg));
-        }
-        match store(self.envelope(msg)) {
-            Ok(()) => {
+        match self.admit(self.envelope(msg), store) {
+            Ok(Ok(())) => {
                 self.stored_one();
                 Ok(())
             }
-            Err(envelope) => Err(TrySendError::Full(envelope.msg)),
+            Ok(Err(envelope)) => Err(TrySendError::Full(envelope.msg)),
+            Err(envelope) => Err(TrySendError::Disconnected(envelope.msg)),
         }
     }
 
@@ -563,17 +665,18 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             OnFull::Wait => {
                 let mut pending = Some(envelope);
                 let stored = self.wait_for(Side::Send, deadline, || {
-                    if self.is_disconnected() {
-                        return Some(false);
-                    }
                     let envelope = pending
                         .take()
                         .expect("the envelope is put back after every failed store");
-                    match store(envelope) {
-                        Ok(()) => Some(true),
-                        Err(envelope) => {
+                    match self.admit(envelope, &mut store) {
+                        Ok(Ok(())) => Some(true),
+                        Ok(Err(envelope)) => {
                             pending = Some(envelope);
                             None
+                        }
+                        Err(envelope) => {
+                            pending = Some(envelope);
+                            Some(false)
                         }
                     }
                 });
@@ -590,29 +693,34 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                     )),
                 }
             }
-            OnFull::NeverFull | OnFull::Refuse => match store(envelope) {
-                Ok(()) => {
+            OnFull::NeverFull | OnFull::Refuse => match self.admit(envelope, store) {
+                Ok(Ok(())) => {
                     self.stored_one();
                     Ok(())
                 }
                 // As in `send_until`: unreachable for `NeverFull`, and
                 // `Refuse` channels have no `send`.
-                Err(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
+                Ok(Err(envelope)) => Err(SendTimeoutError::Timeout(envelope.msg)),
+                Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
             },
             OnFull::DiscardIncoming => {
-                match store(envelope) {
-                    Ok(()) => self.stored_one(),
-                    Err(envelope) => {
+                match self.admit(envelope, store) {
+                    Ok(Ok(())) => self.stored_one(),
+                    Ok(Err(envelope)) => {
                         self.metrics.on_discard();
                         drop(envelope);
                     }
+                    Err(envelope) => return Err(SendTimeoutError::Disconnected(envelope.msg)),
                 }
                 Ok(())
             }
-            OnFull::EvictOldest => {
-                drop(self.stored_evicting(store_evicting(envelope)));
-                Ok(())
-            }
+            OnFull::EvictOldest => match self.evict_and_store(envelope, store_evicting) {
+                Ok(evicted) => {
+                    drop(evicted);
+                    Ok(())
+                }
+                Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
+            },
         }
     }
 
@@ -663,12 +771,72 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if let Some(taken) = take_one() {
             return Some(Ok(taken));
         }
-        if self.is_disconnected() {
-            // As in `take_or_disconnected`: a message pushed just before the
-            // disconnect is visible now.
+        if self.drained_if_disconnected() {
+            // Every send that passed its check before the disconnect has
+            // landed (see `close.rs`): one more attempt finds what is left.
             return Some(take_one().ok_or(()));
         }
         None
+    }
+}
+
+impl<T: Send, F: Flavor> Shared<T, F> {
+    // ---------------------------------------------------------------- peek
+
+    /// One peek attempt: the head message (left ones first), or `Err` once
+    /// the channel is empty and disconnected; `None` while empty.
+    fn peek_once(&self) -> Option<Result<HeldOf<T, F>, ()>> {
+        let take_one = || {
+            self.front
+                .take_for_peek(|| self.pop_queued())
+                .map(|(held, from_queue)| {
+                    if from_queue {
+                        // Its room in the queue is free now.
+                        self.messages_taken(1);
+                    }
+                    held
+                })
+        };
+        if let Some(held) = take_one() {
+            return Some(Ok(held));
+        }
+        if self.drained_if_disconnected() {
+            return Some(take_one().ok_or(()));
+        }
+        None
+    }
+
+    /// `try_peek`.
+    pub(crate) fn try_peek(&self) -> Result<HeldOf<T, F>, TryRecvError> {
+        match self.peek_once() {
+            Some(result) => result.map_err(|()| TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// `peek` and its timed forms.
+    pub(crate) fn peek_until(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<HeldOf<T, F>, RecvTimeoutError> {
+        match self.wait_for(Side::Recv, deadline, || self.peek_once()) {
+            Some(Ok(held)) => Ok(held),
+            Some(Err(())) => Err(RecvTimeoutError::Disconnected),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// A peek guard keeps its message: it is received now.
+    pub(crate) fn take_peeked(&self, envelope: Envelope<T, Stamp<F>>) -> T {
+        self.metrics.on_recv(envelope.stamp);
+        envelope.msg
+    }
+
+    /// A peek guard leaves its message at the head; a waiting receiver is
+    /// woken for it.
+    pub(crate) fn leave_peeked(&self, held: HeldOf<T, F>) {
+        self.front.put_back(held);
+        self.message_stored(1);
     }
 }
 
@@ -686,7 +854,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// Whether a receive would complete now: a message is queued, or the
     /// channel is disconnected (the receive then reports it).
     pub(crate) fn recv_ready(&self) -> bool {
-        !self.queue.is_empty() || self.is_disconnected()
+        !self.front.is_empty() || !self.queue.is_empty() || self.is_disconnected()
     }
 
     /// Whether a send would complete now without waiting.
@@ -753,8 +921,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 impl<T: Send, F: Flavor> Drop for Shared<T, F> {
     fn drop(&mut self) {
         // Whatever is still queued (pushed after the last receiver's drain, or
-        // left by a cancelled hand-over) is dropped with the queue; report it
-        // to the sink first so its figures balance.
+        // left by a cancelled hand-over, or left at the head by a peek) is
+        // dropped with the queue; report it to the sink first so its figures
+        // balance.
+        for envelope in self.front.drain() {
+            self.metrics.on_evict(envelope.stamp);
+        }
         while let Some(envelope) = self.queue.pop(0) {
             self.metrics.on_evict(envelope.stamp);
         }
@@ -822,5 +994,52 @@ impl<T: Send, F: Flavor> Drop for ReadyGuard<'_, T, F> {
             // documents; nothing is lost.
             shared.ready_receivers.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use crate::Channel;
+    use crate::error::TryRecvError;
+    use crate::queue::{RawQueue, Unbounded};
+
+    /// A send that passed its check before `close` and stores after it: a
+    /// receiver that finds the channel closed and empty meanwhile must wait
+    /// for that store and receive the message, not report `Disconnected`.
+    /// The store is held open on purpose (the real window is a few
+    /// instructions wide), so without the in-flight count this fails every
+    /// time.
+    #[test]
+    fn a_receiver_waits_for_a_send_in_flight_across_close() {
+        let (tx, rx) = Channel::<Unbounded>::new::<u32>();
+        let (checked_tx, checked_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let tx = &tx;
+            let sender = scope.spawn(move || {
+                let shared = tx.shared();
+                let envelope = shared.envelope(7);
+                shared.admit(envelope, |envelope| {
+                    checked_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    shared.queue.push(envelope, 0)
+                })
+            });
+            checked_rx.recv().unwrap();
+            assert!(rx.close());
+            let receiver = scope.spawn(|| rx.try_recv());
+            // Not a timing assertion: the receiver must wait however long
+            // the store takes; this only makes it likely to be waiting.
+            std::thread::sleep(Duration::from_millis(20));
+            let waited = !receiver.is_finished();
+            release_tx.send(()).unwrap();
+            assert!(matches!(sender.join().unwrap(), Ok(Ok(()))));
+            assert_eq!(receiver.join().unwrap(), Ok(7));
+            assert!(waited, "the receiver did not wait for the send in flight");
+        });
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     }
 }

@@ -42,8 +42,14 @@ where
             msg,
             stamp: shared.metrics().stamp(),
         };
-        if let Err(envelope) = queue.local(index).push(envelope, index) {
-            return Err(SendError(envelope.msg));
+        // Through `admit`, like every store: a send racing `close` is either
+        // refused here or seen by the receivers before they report
+        // `Disconnected`.
+        match shared.admit(envelope, |envelope| {
+            queue.local(index).push(envelope, index)
+        }) {
+            Ok(Ok(())) => {}
+            Ok(Err(envelope)) | Err(envelope) => return Err(SendError(envelope.msg)),
         }
         shared.metrics().on_send();
         shared.message_stored(1);

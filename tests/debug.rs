@@ -303,6 +303,82 @@ fn deadlock_between_two_coroutines_is_found() {
     });
 }
 
+/// A task parked in a `select!` waits on every branch: it is stuck only
+/// when no branch can complete and every holder of every branch's other side
+/// is stuck too. Coroutine a selects over two channels whose senders b
+/// holds; b waits to receive from a.
+#[test]
+fn deadlock_through_a_select_is_found() {
+    init_may();
+    within(60, || {
+        let debugger = Debugger::new();
+        let (a_to_b, b_from_a) = Link::new::<u32>();
+        let (b_to_a, a_from_b) = Link::new::<u32>();
+        let (b_to_a_too, a_from_b_too) = Link::new::<u32>();
+        debugger.register("a-to-b", &a_to_b);
+        debugger.register("b-to-a", &b_to_a);
+        debugger.register("b-to-a-too", &b_to_a_too);
+        let (ids_tx, ids_rx) = std::sync::mpsc::channel();
+
+        let ids = ids_tx.clone();
+        let a = may::go!(move || {
+            debug::hold(&a_to_b);
+            ids.send(current_task()).unwrap();
+            let got = may_channel::select! {
+                recv(a_from_b) -> msg => msg,
+                recv(a_from_b_too) -> msg => msg,
+            };
+            drop(a_to_b);
+            got
+        });
+        keep_alive(a.coroutine());
+        let b = may::go!(move || {
+            debug::hold(&b_to_a);
+            debug::hold(&b_to_a_too);
+            ids_tx.send(current_task()).unwrap();
+            let got = b_from_a.recv();
+            drop((b_to_a, b_to_a_too));
+            got
+        });
+        keep_alive(b.coroutine());
+        let tasks: BTreeSet<TaskId> = [ids_rx.recv().unwrap(), ids_rx.recv().unwrap()].into();
+
+        let mut found = Vec::new();
+        wait_until(50, "the detector finds the deadlock", || {
+            found = debugger.detect_deadlocks();
+            !found.is_empty()
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        let deadlock = &found[0];
+        assert_eq!(deadlock.tasks().into_iter().collect::<BTreeSet<_>>(), tasks);
+        assert_eq!(
+            deadlock.channels(),
+            BTreeSet::from(["a-to-b", "b-to-a", "b-to-a-too"])
+        );
+        let selecting = deadlock
+            .cycle
+            .iter()
+            .find(|t| t.waits.len() == 2)
+            .expect("the selecting task waits on both branches");
+        assert!(selecting.waits.iter().all(|w| w.side == Side::Recv));
+        assert!(
+            deadlock.to_string().contains(" or receive from "),
+            "{deadlock}"
+        );
+
+        // Break it: cancel b; its senders go, a's select sees the disconnect.
+        // SAFETY: b is parked in `recv`, whose registration and block guard
+        // are released by drop guards during the unwind; it owns nothing else.
+        unsafe { b.coroutine().cancel() };
+        assert!(
+            b.join().is_err(),
+            "a cancelled coroutine ends with the cancel panic"
+        );
+        assert_eq!(a.join().unwrap(), Err(RecvError));
+        assert!(debugger.detect_deadlocks().is_empty());
+    });
+}
+
 /// The same cycle between two OS threads. Threads cannot be cancelled, so
 /// this test keeps a spare sender that no task ever uses or declares: the
 /// detector cannot know about it (the documented limit), and the test uses

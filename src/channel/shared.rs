@@ -851,6 +851,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         &self.senders
     }
 
+    /// A select parks with an operation on `side` of this channel: the
+    /// metrics sink brackets the park as it brackets a plain operation's.
+    pub(crate) fn park_blocked(&self, side: Side, park: &mut dyn FnMut()) {
+        let _blocked = BlockedGuard::new(&self.metrics, side);
+        park();
+    }
+
     /// Whether a receive would complete now: a message is queued, or the
     /// channel is disconnected (the receive then reports it).
     pub(crate) fn recv_ready(&self) -> bool {

@@ -476,8 +476,12 @@ impl Debugger {
     /// empty channel, a sender on a full one, not disconnected), count: a
     /// task about to be woken is not reported.
     ///
-    /// Never reported: tasks parked on unregistered channels or in a
-    /// `select!`, on a channel without a [`History`] sink, or waiting for a
+    /// A task parked in a select waits on each of its enabled branches: it
+    /// counts as stuck only when every branch is, and any holder of any
+    /// branch's other side could serve it.
+    ///
+    /// Never reported: tasks parked on unregistered channels, on a channel
+    /// without a [`History`] sink, or waiting for a
     /// side whose holders are not all known (a holder that never used its
     /// handle and did not declare it with [`hold`]). A task in a timed wait
     /// is reported like any other while it waits.

@@ -52,12 +52,12 @@
 //! `benches/nonblocking.rs` measures it with twice as many busy threads as
 //! cores, timing single calls from one more thread; its figure is the
 //! slowest of 256 consecutive calls, and `control` times an empty call (the
-//! measuring thread's own preemption). Its figures are in `benches/REPORT.md`
-//! and the closing notes; the first run, on the 2-core development machine
-//! (2026-11-25, while `Bounded` still wrapped crossbeam's `ArrayQueue`), gave
-//! 17 µs on `Slots` against 14 µs for `control`, 448 µs on the
-//! `ArrayQueue`-based `Bounded`, 232 µs on `Unbounded`, 1.5 ms on
-//! crossbeam-channel, 262 µs on flume and 535 µs on kanal (both take a lock).
+//! measuring thread's own preemption). In the full `cargo bench` run of
+//! 2026-11-25 on the 2-core development machine (criterion's mean of that
+//! figure): `control` 8 µs, `Bounded` 26 µs, `Slots` 34 µs, `Unbounded`
+//! 108 µs, against crossbeam-channel 1.27 ms, flume 165 µs and kanal 391 µs
+//! (both take a lock). Before `Bounded` had its own ring it wrapped
+//! crossbeam's `ArrayQueue`: 448 µs in an earlier run whose `control` was 14 µs.
 //!
 //! # Implementing your own queue
 //!

@@ -51,6 +51,48 @@ pub(crate) fn published(position: usize) -> usize {
     position.wrapping_mul(2).wrapping_add(1)
 }
 
+/// Claims the next position of `counter` (a ring's `tail` for a sender, its
+/// `head` for a receiver) whose slot's sequence is `ready(position)`
+/// ([`free`] for a sender, [`published`] for a receiver); `sequence_at`
+/// finds a position's slot sequence. Returns `None` at once when that slot
+/// is not ready yet (full, or empty, or a peer is still in the middle of
+/// its operation on it): the ring never waits for another thread. Shared
+/// by [`Ring`] and the zero-copy [`Slots`](super::Slots) ring.
+#[inline]
+pub(crate) fn claim<'a>(
+    counter: &AtomicUsize,
+    sequence_at: impl Fn(usize) -> &'a AtomicUsize,
+    ready: fn(usize) -> usize,
+) -> Option<usize> {
+    // Relaxed: a guess until the CAS below wins it; the slot's contents are
+    // ordered by its sequence (Acquire/Release).
+    let mut position = counter.load(Ordering::Relaxed);
+    loop {
+        // Acquire: pairs with the Release store that made the slot ready
+        // (a receiver's release for a sender, a sender's publish for a
+        // receiver), so the peer's use of the slot happened before ours.
+        let sequence = sequence_at(position).load(Ordering::Acquire);
+        match sequence.wrapping_sub(ready(position)) as isize {
+            0 => match counter.compare_exchange_weak(
+                position,
+                position.wrapping_add(1),
+                // Relaxed: the CAS only arbitrates between claimants of the
+                // same side; the slot is ordered by its sequence.
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some(position),
+                Err(current) => position = current,
+            },
+            // Not ready: the previous lap's message is still there (full),
+            // nothing is published (empty), or a peer holds the slot.
+            lag if lag < 0 => return None,
+            // Another claimant took this position: catch up.
+            _ => position = counter.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The bounded ring. `T` is the stored item.
 pub(crate) struct Ring<T> {
     head: CachePadded<AtomicUsize>,
@@ -105,60 +147,19 @@ impl<T> Ring<T> {
     /// Stores `item` at the tail, or hands it back when the slot there is
     /// not free (full, or its receiver has not released it yet).
     pub(crate) fn push(&self, item: T) -> Result<(), T> {
-        // Relaxed: a guess until the CAS below wins it; the slot's contents
-        // are ordered by its sequence (Acquire/Release).
-        let mut position = self.tail.load(Ordering::Relaxed);
-        loop {
-            let slot = self.slot(position);
-            // Acquire: pairs with the Release in `pop`'s release, so the
-            // previous receiver's read of the slot happened before our write.
-            let sequence = slot.sequence.load(Ordering::Acquire);
-            match sequence.wrapping_sub(free(position)) as isize {
-                0 => match self.tail.compare_exchange_weak(
-                    position,
-                    position.wrapping_add(1),
-                    // Relaxed: the CAS only arbitrates between senders.
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
-                        self.write(slot, position, item);
-                        return Ok(());
-                    }
-                    Err(current) => position = current,
-                },
-                // The slot still holds the previous lap's message.
-                lag if lag < 0 => return Err(item),
-                // Another sender took this position: catch up.
-                _ => position = self.tail.load(Ordering::Relaxed),
+        match claim(&self.tail, |p| &self.slot(p).sequence, free) {
+            Some(position) => {
+                self.write(self.slot(position), position, item);
+                Ok(())
             }
+            None => Err(item),
         }
     }
 
     /// Takes the message at the head, if one is published there.
     pub(crate) fn pop(&self) -> Option<T> {
-        // Relaxed: as in `push`.
-        let mut position = self.head.load(Ordering::Relaxed);
-        loop {
-            let slot = self.slot(position);
-            // Acquire: pairs with the Release in `write`.
-            let sequence = slot.sequence.load(Ordering::Acquire);
-            match sequence.wrapping_sub(published(position)) as isize {
-                0 => match self.head.compare_exchange_weak(
-                    position,
-                    position.wrapping_add(1),
-                    // Relaxed: the CAS only arbitrates between receivers.
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Some(self.read(slot, position)),
-                    Err(current) => position = current,
-                },
-                // Empty, or the sender of this position has not published.
-                lag if lag < 0 => return None,
-                _ => position = self.head.load(Ordering::Relaxed),
-            }
-        }
+        let position = claim(&self.head, |p| &self.slot(p).sequence, published)?;
+        Some(self.read(self.slot(position), position))
     }
 
     /// Stores `item`; when the ring is full, evicts and returns the oldest

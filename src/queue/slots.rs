@@ -22,7 +22,7 @@
 
 use std::cell::UnsafeCell;
 
-use super::ring::{free, published};
+use super::ring::{claim, free, published};
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
@@ -102,60 +102,26 @@ impl<T> SlotQueue<T> {
         self.slots.len()
     }
 
+    fn slot(&self, position: usize) -> &Slot<T> {
+        &self.slots[position % self.capacity()]
+    }
+
     /// Claims the next position for a sender, if its slot is free.
     pub(crate) fn claim_send(&self) -> Option<Claim<'_, T>> {
-        // Relaxed: the position is only a guess until the CAS below wins it;
-        // the slot's contents are ordered by its sequence (Acquire/Release).
-        let mut position = self.tail.load(Ordering::Relaxed);
-        loop {
-            let slot = &self.slots[position % self.capacity()];
-            // Acquire: pairs with the receiver's Release in `release`, so its
-            // use of the slot happened before ours.
-            let sequence = slot.sequence.load(Ordering::Acquire);
-            match sequence.wrapping_sub(free(position)) as isize {
-                0 => match self.tail.compare_exchange_weak(
-                    position,
-                    position.wrapping_add(1),
-                    // Relaxed: the CAS only arbitrates between senders; the
-                    // slot contents are ordered by `sequence`.
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Some(Claim { slot, position }),
-                    Err(current) => position = current,
-                },
-                // The slot still holds last lap's message: full.
-                difference if difference < 0 => return None,
-                // Another sender claimed this position: try the next.
-                _ => position = self.tail.load(Ordering::Relaxed),
-            }
-        }
+        let position = claim(&self.tail, |p| &self.slot(p).sequence, free)?;
+        Some(Claim {
+            slot: self.slot(position),
+            position,
+        })
     }
 
     /// Claims the oldest published position for a receiver, if any.
     pub(crate) fn claim_recv(&self) -> Option<Claim<'_, T>> {
-        // Relaxed: as in `claim_send`.
-        let mut position = self.head.load(Ordering::Relaxed);
-        loop {
-            let slot = &self.slots[position % self.capacity()];
-            // Acquire: pairs with the sender's Release in `publish`.
-            let sequence = slot.sequence.load(Ordering::Acquire);
-            match sequence.wrapping_sub(published(position)) as isize {
-                0 => match self.head.compare_exchange_weak(
-                    position,
-                    position.wrapping_add(1),
-                    // Relaxed: as in `claim_send`.
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return Some(Claim { slot, position }),
-                    Err(current) => position = current,
-                },
-                // Not published yet (empty, or a sender still holds it).
-                difference if difference < 0 => return None,
-                _ => position = self.head.load(Ordering::Relaxed),
-            }
-        }
+        let position = claim(&self.head, |p| &self.slot(p).sequence, published)?;
+        Some(Claim {
+            slot: self.slot(position),
+            position,
+        })
     }
 
     /// Makes a sender's claimed slot visible to receivers.

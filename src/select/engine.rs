@@ -113,7 +113,7 @@ pub fn ready_index(
                 registration.abandon(Some(index));
                 return Some(index);
             }
-            waiter.park(context, deadline);
+            park_blocked(branches, &mut || waiter.park(context, deadline));
             let woken_by = registration.finish();
             let choice = choose(branches, rule);
             if let Some(branch) = woken_by.filter(|&branch| Some(branch) != choice) {
@@ -127,6 +127,21 @@ pub fn ready_index(
         if let Some(index) = choose(branches, rule) {
             return Some(index);
         }
+    }
+}
+
+/// Runs `park` with the channel of every enabled branch told that an
+/// operation is blocked on it (metrics sinks bracket the park, so `Counters`
+/// counts a parked select and the debugger sees it in its wait-for graph).
+/// One guard per branch, nested on the stack: no allocation, and a cancel
+/// that unwinds out of the park closes every bracket.
+fn park_blocked(branches: &[Branch<'_>], park: &mut dyn FnMut()) {
+    match branches.split_first() {
+        None => park(),
+        Some((first, rest)) if first.enabled() => first
+            .handle
+            .__park_blocked(&mut || park_blocked(rest, park)),
+        Some((_, rest)) => park_blocked(rest, park),
     }
 }
 

@@ -58,6 +58,7 @@ mod macros;
 pub use dynamic::{Select, SelectTimeoutError, TrySelectError};
 
 use crate::channel::{Flavor, Receiver, Sender, WaitList};
+use crate::metrics::Side;
 
 /// Internals the macros expand to; not part of the API.
 #[doc(hidden)]
@@ -91,6 +92,14 @@ pub trait Selectable: sealed::Sealed {
     /// The select stops waiting on this handle.
     #[doc(hidden)]
     fn __leave(&self) {}
+
+    /// Runs `park` (the select's park) with the channel's metrics sink
+    /// told that an operation of this handle's side is blocked on it, as a
+    /// plain `send`/`recv` park would tell it.
+    #[doc(hidden)]
+    fn __park_blocked(&self, park: &mut dyn FnMut()) {
+        park();
+    }
 }
 
 impl<T: Send, F: Flavor> sealed::Sealed for Receiver<T, F> {}
@@ -110,6 +119,9 @@ impl<T: Send, F: Flavor> Selectable for Receiver<T, F> {
     fn __leave(&self) {
         self.shared().select_recv_leave();
     }
+    fn __park_blocked(&self, park: &mut dyn FnMut()) {
+        self.shared().park_blocked(Side::Recv, park);
+    }
 }
 
 impl<T: Send, F: Flavor> Selectable for Sender<T, F> {
@@ -118,6 +130,9 @@ impl<T: Send, F: Flavor> Selectable for Sender<T, F> {
     }
     fn __wait_list(&self) -> &WaitList {
         self.shared().senders()
+    }
+    fn __park_blocked(&self, park: &mut dyn FnMut()) {
+        self.shared().park_blocked(Side::Send, park);
     }
 }
 
@@ -133,5 +148,8 @@ impl<S: Selectable + ?Sized> Selectable for &S {
     }
     fn __leave(&self) {
         (**self).__leave();
+    }
+    fn __park_blocked(&self, park: &mut dyn FnMut()) {
+        (**self).__park_blocked(park);
     }
 }

@@ -15,7 +15,9 @@
 //!   channel, so it knows the summary was taken when `send` returns.
 //!
 //! Before that, a few one-liners show `try_send` on a full rejecting channel,
-//! `send_timeout` and `recv_timeout`. The program checks that every order was
+//! `send_timeout` and `recv_timeout`; then a graceful shutdown (`close()`
+//! while producers run, then drain: nothing lost), `peek`, memory that
+//! shrinks after a burst, and the NUMA topology the crate found. The program checks that every order was
 //! processed exactly once and panics (exit code 101) if not.
 //!
 //! It ends with the debugger: the pipeline's channels are registered with a
@@ -30,6 +32,7 @@ use std::time::{Duration, Instant};
 use may_channel::debug::{Debugger, EventKind, FullDebug};
 use may_channel::flavors::{
     BoundedBlocking, BoundedRejecting, InstrumentedBounded, InstrumentedUnbounded, LatestN,
+    UnboundedMpmc,
 };
 use may_channel::metrics::CountersSnapshot;
 use may_channel::{
@@ -119,6 +122,7 @@ fn main() {
 
     println!("== may_channel tour ==\n");
     small_things();
+    shutdown_peek_memory();
     let debugger = Debugger::new();
     pipeline(&debugger);
     debugging(&debugger);
@@ -175,6 +179,87 @@ fn small_things() {
     })
     .join()
     .unwrap();
+    println!();
+}
+
+/// `close()` under load, `peek`, `allocated_bytes`, `topology()`.
+fn shutdown_peek_memory() {
+    // Graceful shutdown: two producer coroutines send until the channel is
+    // closed; every send either succeeded (and the message is received) or
+    // was refused with the message handed back.
+    let (tx, rx) = BoundedBlocking::<16>::new::<u64>();
+    let producers: Vec<_> = (0..2)
+        .map(|_| {
+            let tx = tx.clone();
+            may::go!(move || {
+                let (mut sent, mut refused) = (0u64, 0u64);
+                for i in 0.. {
+                    match tx.send(i) {
+                        Ok(()) => sent += 1,
+                        Err(back) => {
+                            assert_eq!(back.0, i, "the refused message comes back");
+                            refused += 1;
+                            break;
+                        }
+                    }
+                }
+                (sent, refused)
+            })
+        })
+        .collect();
+    let mut received = 0u64;
+    while received < 1_000 {
+        rx.recv().unwrap();
+        received += 1;
+    }
+    assert!(rx.close(), "this call closed the channel");
+    while rx.recv().is_ok() {
+        received += 1; // drain what was queued before the close
+    }
+    let (sent, refused) = producers
+        .into_iter()
+        .map(|p| p.join().unwrap())
+        .fold((0, 0), |(s, r), (ps, pr)| (s + ps, r + pr));
+    assert_eq!(sent, received, "every accepted message was received");
+    println!(
+        "close() under load: {sent} sent = {received} received, {refused} refused sends got their message back"
+    );
+
+    // Peek: look at the head, leave it, then take it.
+    let (tx, rx) = BoundedBlocking::<4>::new::<&str>();
+    tx.send("first").unwrap();
+    tx.send("second").unwrap();
+    let head = rx.peek().unwrap();
+    println!("peek saw {:?} and left it at the head", *head);
+    head.leave();
+    assert_eq!(rx.peek().unwrap().take(), "first");
+    assert_eq!(rx.recv(), Ok("second"));
+
+    // Memory: an unbounded channel frees its segments once drained.
+    let (tx, rx) = UnboundedMpmc::new::<u64>();
+    let idle = tx.allocated_bytes().unwrap_or(0);
+    for i in 0..100_000 {
+        tx.send(i).unwrap();
+    }
+    let burst = tx.allocated_bytes().unwrap_or(0);
+    while rx.try_recv().is_ok() {}
+    let drained = tx.allocated_bytes().unwrap_or(0);
+    assert_eq!(drained, idle);
+    println!(
+        "unbounded channel memory: {idle} B idle, {burst} B holding 100000 messages, {drained} B after the drain"
+    );
+
+    // Placement: what the NUMA-aware flavour found on this machine.
+    let (tx, _rx) = ChannelBuilder::new()
+        .numa_aware()
+        .build::<u64>()
+        .expect("the detected topology has a node with CPUs");
+    let topology = tx.topology();
+    println!(
+        "NUMA topology: {} node(s), from {:?}",
+        topology.nodes().len(),
+        topology.source()
+    );
     println!();
 }
 

@@ -79,7 +79,7 @@ pub const MAX_AFFINITY_WORKERS: usize = 1 << 16;
 ///
 /// **Nothing is pinned.** The affinity only decides placement; a thread may
 /// run anywhere the OS puts it. With the `hwloc` feature,
-/// [`pin_current_thread`](Self::pin_current_thread) binds the calling OS
+/// `pin_current_thread` binds the calling OS
 /// thread to its mapped CPUs through hwloc (reliable for threads you own; may
 /// workers are shared by every coroutine, and may's own
 /// `config().set_worker_pin(true)` pins them to cores, not nodes).

@@ -52,7 +52,7 @@ pub enum TopologySource {
 /// farther).
 ///
 /// Built by [`detect`](Self::detect) (sysfs), [`from_sysfs`](Self::from_sysfs)
-/// (a sysfs tree at another path, for tests), [`from_hwloc`](Self::from_hwloc)
+/// (a sysfs tree at another path, for tests), `from_hwloc`
 /// (feature `hwloc`) or [`new`](Self::new) (a synthetic topology):
 ///
 /// ```

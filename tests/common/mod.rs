@@ -222,3 +222,43 @@ impl<T> Handle<T> {
         result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 }
+
+/// Runs `body` as a coroutine on a single may worker, in a child process of
+/// its own (may's worker count is global and read once), under a watchdog:
+/// a body that parks the worker thread instead of a coroutine, or loses a
+/// wake-up, never finishes and the test fails. `child_env` names the
+/// variable that tells the child which test to run for real.
+pub fn on_one_worker(child_env: &str, body: impl FnOnce() + Send + 'static) {
+    in_child_process(child_env, Duration::from_secs(60), |test| {
+        may::config().set_workers(1).set_stack_size(0x2_0000);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let failure = Arc::new(std::sync::Mutex::new(None::<String>));
+        let root = {
+            let failure = Arc::clone(&failure);
+            // `go!` wraps may's unsafe spawn. Its conditions hold: the body
+            // keeps no reference into thread-local storage across a park, and
+            // the stack set above is far larger than it uses.
+            may::go!(move || {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+                if let Err(payload) = outcome {
+                    let text = payload
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_default();
+                    *failure.lock().unwrap() = Some(text);
+                }
+                let _ = done_tx.send(());
+            })
+        };
+        keep_alive(root.coroutine());
+        match done_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(()) => {
+                if let Some(text) = failure.lock().unwrap().take() {
+                    panic!("{test} failed on one may worker: {text}");
+                }
+            }
+            Err(_) => panic!("{test}: not finished on one may worker (deadlock or lost wake-up)"),
+        }
+    });
+}

@@ -35,7 +35,12 @@
 //!
 //! Everything else is the channel you know: `send` (at
 //! [`Priority::Normal`]), `recv` (the most urgent message), timeouts,
-//! disconnection, batches, iterators, `select!`, metrics.
+//! disconnection, batches, iterators, `select!`, metrics, and
+//! [`peek`](crate::Receiver::peek): the guard holds the message `recv` would
+//! take and [`Peeked::priority`] tells its level; a left message goes back
+//! to the head of its level, never ahead of a more urgent one. Under
+//! `AGING` a peek does not count as a receive (taking a peeked message
+//! does), so looking never shifts the aging turns.
 //!
 //! # Capacity and backpressure
 //!
@@ -262,7 +267,10 @@ where
     /// The level the held message was sent at. A left message goes back to
     /// the head *of its level*: a receive takes it before the messages
     /// behind it at that level, and after any more urgent message, queued
-    /// or sent later.
+    /// or sent later. On an `AGING` turn the left message is weighed the
+    /// same way against the lowest queued level (it goes first on a tie).
+    /// Peeks do not count towards `AGING`; [`take`](Peeked::take) counts
+    /// as the receive it is.
     ///
     /// ```
     /// use may_channel::flavors::PriorityUnbounded;

@@ -359,10 +359,12 @@ fn drop_oldest_evicts_a_left_message_when_it_is_the_lowest() {
     tx.send_with_priority("a", Low).unwrap();
     tx.send_with_priority("b", Low).unwrap();
     rx.peek().unwrap().leave(); // "a" is left: the oldest Low
-    tx.send_with_priority("c", Normal).unwrap();
+    tx.send_with_priority("c", High).unwrap();
     assert_eq!(rx.len(), 2);
     assert_eq!(tx.metrics().dropped, 1);
-    assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["c", "b"]);
+    // The newcomer kept its level (it went through a plain store).
+    assert_eq!(rx.try_recv_with_priority(), Ok(("c", High)));
+    assert_eq!(rx.try_recv_with_priority(), Ok(("b", Low)));
     // force_send hands the left message back.
     tx.send_with_priority("d", Low).unwrap();
     tx.send_with_priority("e", Low).unwrap();
@@ -386,6 +388,23 @@ fn drop_oldest_keeps_a_left_message_above_the_lowest_level() {
     assert_eq!(rx.len(), 2);
     assert_eq!(tx.metrics().dropped, 2);
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["high", "normal too"]);
+}
+
+#[test]
+fn drop_oldest_with_a_left_low_and_a_queue_of_more_urgent_messages() {
+    let (tx, rx) = LatestPriority::<2>::new();
+    tx.send_with_priority("low", Low).unwrap();
+    let head = rx.peek().unwrap();
+    tx.send_with_priority("high 1", High).unwrap();
+    tx.send_with_priority("high 2", High).unwrap();
+    head.leave(); // three in a channel of two
+    // The queue sees only Highs above the Normal newcomer and refuses it;
+    // then the left Low (the lowest, oldest) goes to get back to two. Both
+    // are counted, nothing is lost silently.
+    tx.send_with_priority("normal", Normal).unwrap();
+    assert_eq!(tx.metrics().dropped, 2);
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["high 1", "high 2"]);
 }
 
 // ------------------------------------------------ drops and close

@@ -109,6 +109,12 @@ where
     /// dropping the guard) leaves it at the head of the channel for the next
     /// receive. Fails once the channel is empty and disconnected.
     ///
+    /// On a priority channel the guard holds the message `recv` would take
+    /// (the most urgent, oldest first within its level; `Peeked::priority`
+    /// tells its level), and a left message goes back to the head *of its
+    /// level*: a more urgent message, queued or sent later, is received
+    /// before it.
+    ///
     /// ```
     /// use may_channel::unbounded;
     ///

@@ -7,7 +7,7 @@ use crossbeam_utils::CachePadded;
 
 use super::Flavor;
 use super::close::InFlight;
-use super::peek::{Front, Held};
+use super::peek::{Front, Held, Peekable};
 use super::waker::{WaitList, block_on};
 use crate::backpressure::{Backpressure, OnFull};
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -25,7 +25,7 @@ pub struct Envelope<T, S> {
 }
 
 pub(crate) type Stamp<F> = <<F as Flavor>::Metrics as MetricsSink>::Stamp;
-/// What a peek guard holds: a sequence number and the envelope.
+/// What a peek guard holds: the envelope with its age and rank.
 type HeldOf<T, F> = Held<Envelope<T, Stamp<F>>>;
 /// What an evict-and-store returns: the evicted envelope, or the newcomer
 /// handed back by a queue that cannot evict.
@@ -54,7 +54,7 @@ pub(crate) struct Shared<T: Send, F: Flavor> {
     in_flight: InFlight,
     /// Messages a peek guard left at the head of the channel; every receive
     /// looks here first (see `peek.rs`).
-    front: Front<Envelope<T, Stamp<F>>>,
+    front: Front<QueueOf<T, F>, Envelope<T, Stamp<F>>>,
     wait: F::Wait,
     metrics: F::Metrics,
     placement: F::Placement,
@@ -357,9 +357,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// `DropOldest`: stores `msg`, returning the message evicted to make room.
     pub(crate) fn force_send(&self, msg: T) -> Result<Option<T>, T> {
         let home = self.placement.home();
-        self.evict_and_store(self.envelope(msg), |envelope| {
-            self.queue.push_evicting(envelope, home)
-        })
+        self.evict_and_store(
+            self.envelope(msg),
+            |envelope| self.queue.push(envelope, home),
+            |envelope| self.queue.push_evicting(envelope, home),
+        )
         .map_err(|envelope| envelope.msg)
     }
 
@@ -368,25 +370,27 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// when the channel is disconnected.
     ///
     /// A message a peek left at the head is older than everything in the
-    /// queue, so it is evicted first; the newcomer then goes through a plain
-    /// store, and only if the queue is still full through `store_evicting`
-    /// (whose victim is dropped and counted, so the channel never grows).
+    /// queue (at its level, on a priority queue), so it is evicted first
+    /// (unless a priority queue holds a lower level); the newcomer then goes
+    /// through a plain `store`, and only if the queue is still full through
+    /// `store_evicting` (whose victim is dropped and counted, so the channel
+    /// never grows).
     fn evict_and_store(
         &self,
         envelope: Envelope<T, Stamp<F>>,
+        store: impl FnOnce(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
         store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
     ) -> Result<Option<T>, Envelope<T, Stamp<F>>> {
         if self.front.is_empty() || !self.is_full() {
             let outcome = self.admit(envelope, store_evicting)?;
             return Ok(self.stored_evicting(outcome));
         }
-        let home = self.placement.home();
-        let outcome = self.admit(envelope, |envelope| match self.queue.push(envelope, home) {
+        let outcome = self.admit(envelope, |envelope| match store(envelope) {
             Ok(()) => Ok(None),
             Err(envelope) => store_evicting(envelope),
         })?;
         let second = self.stored_evicting(outcome);
-        let oldest = self.front.pop().map(|old| {
+        let oldest = self.front.evict(&self.queue).map(|old| {
             self.metrics.on_evict(old.stamp);
             old.msg
         });
@@ -530,10 +534,22 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     // ------------------------------------------------------------ receiving
 
-    /// Pops one envelope, a message a peek left at the head first.
+    /// Pops one envelope, a message a peek left at the head first (on a
+    /// priority queue: unless a higher level is queued).
     #[inline]
     fn pop_envelope(&self) -> Option<Envelope<T, Stamp<F>>> {
-        self.front.pop().or_else(|| self.pop_queued())
+        match self.pop_left() {
+            Some((envelope, _)) => Some(envelope),
+            None => self.pop_queued(),
+        }
+    }
+
+    /// When a peek left messages: the envelope a receive takes, weighed
+    /// against the queue, with its rank (its priority level). `None` (after
+    /// one relaxed load) when nothing was left.
+    #[inline]
+    pub(crate) fn pop_left(&self) -> Option<(Envelope<T, Stamp<F>>, usize)> {
+        self.front.pop(&self.queue)
     }
 
     /// Pops one envelope from the queue, reporting a steal to the sink.
@@ -714,7 +730,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 }
                 Ok(())
             }
-            OnFull::EvictOldest => match self.evict_and_store(envelope, store_evicting) {
+            OnFull::EvictOldest => match self.evict_and_store(envelope, store, store_evicting) {
                 Ok(evicted) => {
                     drop(evicted);
                     Ok(())
@@ -780,7 +796,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T: Send, F: Flavor> Shared<T, F>
+where
+    F::Queue: Peekable,
+{
     // ---------------------------------------------------------------- peek
 
     /// One peek attempt: the head message (left ones first), or `Err` once
@@ -788,7 +807,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     fn peek_once(&self) -> Option<Result<HeldOf<T, F>, ()>> {
         let take_one = || {
             self.front
-                .take_for_peek(|| self.pop_queued())
+                .take_for_peek(
+                    &self.queue,
+                    <F::Queue as Peekable>::RANKED,
+                    <F::Queue as Peekable>::pick_against_left,
+                    || self.pop_queued(),
+                )
                 .map(|(held, from_queue)| {
                     if from_queue {
                         // Its room in the queue is free now.
@@ -828,12 +852,16 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// A peek guard keeps its message: it is received now.
     pub(crate) fn take_peeked(&self, envelope: Envelope<T, Stamp<F>>) -> T {
+        <F::Queue as Peekable>::count_take(&self.queue);
         self.metrics.on_recv(envelope.stamp);
         envelope.msg
     }
+}
 
-    /// A peek guard leaves its message at the head; a waiting receiver is
-    /// woken for it.
+impl<T: Send, F: Flavor> Shared<T, F> {
+    /// A peek guard leaves its message at the head (of its level); a
+    /// waiting receiver is woken for it. (No `Peekable` bound: a guard's
+    /// `Drop` cannot have one; a guard exists only for a peekable queue.)
     pub(crate) fn leave_peeked(&self, held: HeldOf<T, F>) {
         self.front.put_back(held);
         self.message_stored(1);

@@ -35,7 +35,12 @@
 //!
 //! Everything else is the channel you know: `send` (at
 //! [`Priority::Normal`]), `recv` (the most urgent message), timeouts,
-//! disconnection, batches, iterators, `select!`, metrics.
+//! disconnection, batches, iterators, `select!`, metrics, and
+//! [`peek`](crate::Receiver::peek): the guard holds the message `recv` would
+//! take and [`Peeked::priority`] tells its level; a left message goes back
+//! to the head of its level, never ahead of a more urgent one. Under
+//! `AGING` a peek does not count as a receive (taking a peeked message
+//! does), so looking never shifts the aging turns.
 //!
 //! # Capacity and backpressure
 //!
@@ -102,7 +107,7 @@
 use std::time::{Duration, Instant};
 
 use crate::backpressure::{HasSend, HasSendTimeout};
-use crate::channel::{Channel, Flavor, Receiver, Sender};
+use crate::channel::{Channel, Envelope, Flavor, Peeked, Receiver, Sender};
 use crate::error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
@@ -202,8 +207,7 @@ where
 
     /// Takes the most urgent message with its level, if one is queued now.
     pub fn try_recv_with_priority(&self) -> Result<(T, Priority), TryRecvError> {
-        let queue = self.shared().queue();
-        self.shared().try_recv_via(|| queue.pop_with_level())
+        self.shared().try_recv_via(|| self.pop_with_level())
     }
 
     /// Like [`recv_with_priority`](Self::recv_with_priority), giving up after
@@ -233,8 +237,55 @@ where
         &self,
         deadline: Option<Instant>,
     ) -> Result<(T, Priority), RecvTimeoutError> {
-        let queue = self.shared().queue();
         self.shared()
-            .recv_via_until(deadline, || queue.pop_with_level())
+            .recv_via_until(deadline, || self.pop_with_level())
+    }
+
+    /// The receive route: a message a peek left goes first when its level
+    /// is at least the highest queued (see [`Peeked::priority`]).
+    fn pop_with_level(&self) -> Option<(Envelope<T, M::Stamp>, Priority)> {
+        let shared = self.shared();
+        match shared.pop_left() {
+            Some((envelope, rank)) => Some((envelope, level_of(rank))),
+            None => shared.queue().pop_with_level(),
+        }
+    }
+}
+
+/// The level of a rank kept by the peek front (its index).
+fn level_of(rank: usize) -> Priority {
+    Priority::from_index(rank).expect("a priority channel ranks messages by level")
+}
+
+impl<T, Q, const A: usize, W, B, M, P> Peeked<'_, T, PriorityChannel<Q, A, W, B, M, P>>
+where
+    T: Send,
+    Q: Prioritizable,
+    M: MetricsSink,
+    PriorityChannel<Q, A, W, B, M, P>: Flavor<Queue = Prioritized<Q, A>, Metrics = M>,
+{
+    /// The level the held message was sent at. A left message goes back to
+    /// the head *of its level*: a receive takes it before the messages
+    /// behind it at that level, and after any more urgent message, queued
+    /// or sent later. On an `AGING` turn the left message is weighed the
+    /// same way against the lowest queued level (it goes first on a tie).
+    /// Peeks do not count towards `AGING`; [`take`](Peeked::take) counts
+    /// as the receive it is.
+    ///
+    /// ```
+    /// use may_channel::flavors::PriorityUnbounded;
+    /// use may_channel::priority::Priority::{Critical, Low};
+    ///
+    /// let (tx, rx) = PriorityUnbounded::new();
+    /// tx.send_with_priority("sweep", Low).unwrap();
+    /// let head = rx.peek().unwrap();
+    /// assert_eq!((*head, head.priority()), ("sweep", Low));
+    /// head.leave();
+    /// tx.send_with_priority("page", Critical).unwrap();
+    /// assert_eq!(rx.recv_with_priority(), Ok(("page", Critical)));
+    /// assert_eq!(rx.recv_with_priority(), Ok(("sweep", Low)));
+    /// ```
+    pub fn priority(&self) -> Priority {
+        level_of(self.rank())
     }
 }

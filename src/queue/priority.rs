@@ -91,6 +91,9 @@ impl Priority {
 /// How many levels a priority queue has.
 const LEVELS: usize = 4;
 
+/// The bits of every level in the `occupied` mask.
+const ALL_LEVELS: usize = (1 << LEVELS) - 1;
+
 /// A queue that can serve as one level of a [`Prioritized`] queue: a FIFO
 /// queue that is not a hand-over queue.
 ///
@@ -205,7 +208,8 @@ pub struct PriorityQueue<T: Send, Q: QueueStrategy, const AGING: usize> {
     stored: CachePadded<AtomicUsize>,
     /// The shared capacity; `None` when the levels are unbounded.
     capacity: Option<usize>,
-    /// `AGING > 0` only: receives so far, to pick every `AGING`-th.
+    /// `AGING > 0` only: receives so far, to pick every `AGING`-th (a
+    /// peek does not count; taking a peeked message does).
     received: AtomicUsize,
 }
 
@@ -264,17 +268,78 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
     /// Takes the oldest item of the highest non-empty level (every
     /// `AGING`-th receive: of the lowest), with its level.
     pub fn pop_with_level(&self) -> Option<(T, Priority)> {
-        let lowest_first = AGING > 0 && {
-            // Relaxed: a statistic that picks a level; it orders nothing.
-            self.received.load(Ordering::Relaxed) % AGING == AGING - 1
+        self.pick(None, true, false).ok()
+    }
+
+    /// The pick of a receive (`count`: it counts towards `AGING`), a peek
+    /// (neither flag) or a `DropOldest` eviction (`evict`) against messages
+    /// held outside the queue (a channel's peek front) whose highest and
+    /// lowest levels are `left`.
+    ///
+    /// Pops the item that goes first if it is queued: on an ordinary turn
+    /// the oldest of the highest level *above* every left level, on an
+    /// `AGING` turn or an eviction the oldest of the lowest level *below*
+    /// every left level (on a tie the left message goes first: it is older).
+    /// Otherwise says which left message goes: `Err(true)` the oldest of the
+    /// lowest left level (an `AGING` turn or an eviction), `Err(false)` the
+    /// oldest of the highest. With `left == None` an `Err` means empty.
+    /// A receive served from the left messages counts towards `AGING` too.
+    pub(crate) fn pick(
+        &self,
+        left: Option<(Priority, Priority)>,
+        count: bool,
+        evict: bool,
+    ) -> Result<(T, Priority), bool> {
+        let lowest_first = evict || self.aged_turn();
+        let allowed = match left {
+            None => ALL_LEVELS,
+            // Strictly below the lowest left level.
+            Some((_, lowest)) if lowest_first => lowest.bit() - 1,
+            // Strictly above the highest left level.
+            Some((highest, _)) => ALL_LEVELS & !((highest.bit() << 1) - 1),
         };
+        match self.pop_among(allowed, lowest_first) {
+            Some(popped) => {
+                if count {
+                    self.count_receive();
+                }
+                Ok(popped)
+            }
+            None => {
+                if count && left.is_some() {
+                    self.count_receive();
+                }
+                Err(lowest_first)
+            }
+        }
+    }
+
+    /// Whether the next receive is an `AGING` turn (takes the lowest level).
+    #[inline]
+    fn aged_turn(&self) -> bool {
+        // Relaxed: a statistic that picks a level; it orders nothing.
+        AGING > 0 && self.received.load(Ordering::Relaxed) % AGING == AGING - 1
+    }
+
+    /// One receive happened (for `AGING`).
+    #[inline]
+    pub(crate) fn count_receive(&self) {
+        if AGING > 0 {
+            // Relaxed: as in `aged_turn`.
+            self.received.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Pops the oldest item of the highest (or, `lowest_first`, the lowest)
+    /// non-empty level among the `allowed` bits.
+    fn pop_among(&self, allowed: usize, lowest_first: bool) -> Option<(T, Priority)> {
         // Fast path: the mask names the level. Each failed round clears one
         // stale bit, so this ends after at most a few rounds unless other
         // receivers keep re-setting bits, which the bound cuts short.
         for _ in 0..2 * LEVELS {
             // Acquire: pairs with the `Release` of a push's `fetch_or`, so a
             // set bit means the push that set it is visible to the pop below.
-            let mask = self.occupied.load(Ordering::Acquire);
+            let mask = self.occupied.load(Ordering::Acquire) & allowed;
             if mask == 0 {
                 break;
             }
@@ -298,6 +363,9 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
             &mut Priority::ALL.iter().rev()
         };
         for &level in order {
+            if allowed & level.bit() == 0 {
+                continue;
+            }
             if let Some(item) = self.levels[level.index()].pop(0) {
                 return Some(self.popped(item, level));
             }
@@ -362,10 +430,6 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
             // Release: pairs with the `Acquire` in `reserve` (the slot is
             // free before its unit is reused).
             self.stored.fetch_sub(1, Ordering::Release);
-        }
-        if AGING > 0 {
-            // Relaxed: as in `pop_with_level`.
-            self.received.fetch_add(1, Ordering::Relaxed);
         }
         (item, level)
     }

@@ -3,8 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use common::{DropLog, Runner, Tracked, within};
@@ -366,41 +366,9 @@ fn concurrent_receivers_coroutines() {
 /// Tells a child process which test to run for real.
 const CHILD_ENV: &str = "MAY_CHANNEL_PEEK_ONE_WORKER_CHILD";
 
-/// Runs `body` as a coroutine on a single may worker, in a child process of
-/// its own (may's worker count is global), under a watchdog.
+/// Runs `body` as a coroutine on a single may worker (see `common`).
 fn on_one_worker(body: impl FnOnce() + Send + 'static) {
-    common::in_child_process(CHILD_ENV, Duration::from_secs(60), |test| {
-        may::config().set_workers(1).set_stack_size(0x2_0000);
-        let (done_tx, done_rx) = mpsc::channel::<()>();
-        let failure = Arc::new(Mutex::new(None::<String>));
-        let root = {
-            let failure = Arc::clone(&failure);
-            // `go!` wraps may's unsafe spawn. Its conditions hold: the body
-            // keeps no reference into thread-local storage across a park, and
-            // the stack set above is far larger than it uses.
-            may::go!(move || {
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
-                if let Err(payload) = outcome {
-                    let text = payload
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                        .unwrap_or_default();
-                    *failure.lock().unwrap() = Some(text);
-                }
-                let _ = done_tx.send(());
-            })
-        };
-        common::keep_alive(root.coroutine());
-        match done_rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(()) => {
-                if let Some(text) = failure.lock().unwrap().take() {
-                    panic!("{test} failed on one may worker: {text}");
-                }
-            }
-            Err(_) => panic!("{test}: not finished on one may worker (deadlock or lost wake-up)"),
-        }
-    });
+    common::on_one_worker(CHILD_ENV, body);
 }
 
 #[test]

@@ -52,12 +52,13 @@
 //! `benches/nonblocking.rs` measures it with twice as many busy threads as
 //! cores, timing single calls from one more thread; its figure is the
 //! slowest of 256 consecutive calls, and `control` times an empty call (the
-//! measuring thread's own preemption). In the full `cargo bench` run of
-//! 2026-11-25 on the 2-core development machine (criterion's mean of that
-//! figure): `control` 8 µs, `Bounded` 26 µs, `Slots` 34 µs, `Unbounded`
-//! 108 µs, against crossbeam-channel 1.27 ms, flume 165 µs and kanal 391 µs
-//! (both take a lock). Before `Bounded` had its own ring it wrapped
-//! crossbeam's `ArrayQueue`: 448 µs in an earlier run whose `control` was 14 µs.
+//! measuring thread's own preemption). In the full `cargo bench` run behind
+//! the README's table (2026-11-25 18:39–18:55 UTC, 2-core development
+//! machine; criterion's mean of that figure): `control` 8 µs, `Slots` 19 µs,
+//! `Bounded` 23 µs, `Unbounded` 216 µs, against crossbeam-channel 256 µs,
+//! flume 110 µs and kanal 347 µs (both take a lock). Before `Bounded` had its
+//! own ring it wrapped crossbeam's `ArrayQueue`: 448 µs in an earlier run
+//! whose `control` was 14 µs.
 //!
 //! # Implementing your own queue
 //!

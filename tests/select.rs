@@ -518,3 +518,52 @@ fn every_flavour_and_every_macro_hands_over_exactly_once() {
         may_channel::Channel::<may_channel::queue::Bounded<2>, may_channel::wait::Park>::new()
     );
 }
+
+/// A select parked on two channels counts as a blocked receiver of each
+/// (its park is bracketed like a plain `recv`'s), and the brackets close when
+/// a message wakes it and when a cancel unwinds it, so the gauges go back to
+/// zero. Runs from a coroutine on one may worker: the select must park the
+/// coroutine, or the sender below never runs.
+fn a_parked_select_is_counted_then_released(cancel: bool) {
+    let (tx_a, rx_a) = InstrumentedBounded::<2>::new::<u32>();
+    let (tx_b, rx_b) = InstrumentedBounded::<2>::new::<u32>();
+    let (probe_a, probe_b) = (tx_a.clone(), tx_b.clone());
+    let selecting = may::go!(move || {
+        select! {
+            recv(rx_a) -> msg => msg,
+            recv(rx_b) -> msg => msg,
+        }
+    });
+    common::keep_alive(selecting.coroutine());
+    // Waits as a coroutine (a thread sleep would hold the only worker); the
+    // one-worker harness's watchdog bounds it.
+    while probe_a.metrics().blocked_receivers != 1 || probe_b.metrics().blocked_receivers != 1 {
+        may::coroutine::sleep(Duration::from_millis(1));
+    }
+    if cancel {
+        // SAFETY: the coroutine is parked in the select, whose registrations
+        // and block brackets are released by drop guards during the unwind.
+        unsafe { selecting.coroutine().cancel() };
+        assert!(
+            selecting.join().is_err(),
+            "a cancelled coroutine ends with the cancel panic"
+        );
+    } else {
+        tx_b.send(7).unwrap();
+        assert_eq!(selecting.join().unwrap(), Ok(7));
+    }
+    for (name, probe) in [("a", &probe_a), ("b", &probe_b)] {
+        let metrics = probe.metrics();
+        assert_eq!(metrics.blocked_receivers, 0, "channel {name}");
+        assert!(metrics.recv_blocked_time > Duration::ZERO, "channel {name}");
+    }
+    drop(tx_a);
+}
+
+#[test]
+fn a_parked_select_is_counted_on_one_worker() {
+    common::on_one_worker("MAY_CHANNEL_SELECT_COUNTED_CHILD", || {
+        a_parked_select_is_counted_then_released(false);
+        a_parked_select_is_counted_then_released(true);
+    });
+}

@@ -318,15 +318,3 @@ impl QueueKind for RendezvousKind {
 impl QueueKind for LendingKind {
     type DefaultBackpressure = crate::backpressure::Block;
 }
-
-/// The size of one slot of crossbeam's queues (`ArrayQueue`, `SegQueue`):
-/// an item beside a `usize` stamp, padded to their common alignment.
-pub(crate) fn crossbeam_slot_bytes<T>() -> usize {
-    let item = std::alloc::Layout::new::<std::mem::MaybeUninit<T>>();
-    let stamp = std::alloc::Layout::new::<usize>();
-    match item.extend(stamp) {
-        Ok((slot, _)) => slot.pad_to_align().size(),
-        // Only a type too large to allocate gets here; no queue holds one.
-        Err(_) => usize::MAX,
-    }
-}

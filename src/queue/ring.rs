@@ -236,10 +236,8 @@ impl<T> Ring<T> {
     /// Reads the value of `position` (claimed by the caller) and releases
     /// the slot to the next lap's sender.
     fn read(&self, slot: &Slot<T>, position: usize) -> T {
-        // SAFETY: the caller claimed `position`, whose slot was published,
-        // so it holds an initialised value that
-        // only the caller reads; the release below hands the now-empty slot
-        // on.
+        // SAFETY: the caller claimed the published `position`: the slot holds
+        // an initialised value that only the caller reads, once.
         let item = unsafe { (*slot.value.get()).assume_init_read() };
         // Release: our read happens before the next sender's Acquire load.
         slot.sequence.store(
@@ -252,8 +250,9 @@ impl<T> Ring<T> {
     /// Messages stored or being stored now (a snapshot).
     pub(crate) fn len(&self) -> usize {
         loop {
-            // Acquire/Relaxed: a consistent pair is all that matters; read
-            // the tail twice to make sure the head was read in between.
+            // Acquire: a consistent pair is all that matters (nothing is read
+            // through it); the tail is read twice so that the head read in
+            // between is not ahead of it.
             let tail = self.tail.load(Ordering::Acquire);
             let head = self.head.load(Ordering::Acquire);
             if self.tail.load(Ordering::Acquire) == tail {

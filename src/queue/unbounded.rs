@@ -1,6 +1,6 @@
 use crossbeam_queue::SegQueue;
 
-use super::{QueueStrategy, RawQueue, UnboundedKind, crossbeam_slot_bytes};
+use super::{QueueStrategy, RawQueue, UnboundedKind};
 
 /// An unbounded FIFO queue: a lock-free linked list of fixed-size segments
 /// (`crossbeam_queue::SegQueue`), which allocates one segment per
@@ -80,5 +80,17 @@ impl<T: Send> std::fmt::Debug for UnboundedQueue<T> {
         f.debug_struct("UnboundedQueue")
             .field("len", &RawQueue::len(self))
             .finish_non_exhaustive()
+    }
+}
+
+/// The size of one slot of crossbeam's `SegQueue`:
+/// an item beside a `usize` stamp, padded to their common alignment.
+fn crossbeam_slot_bytes<T>() -> usize {
+    let item = std::alloc::Layout::new::<std::mem::MaybeUninit<T>>();
+    let stamp = std::alloc::Layout::new::<usize>();
+    match item.extend(stamp) {
+        Ok((slot, _)) => slot.pad_to_align().size(),
+        // Only a type too large to allocate gets here; no queue holds one.
+        Err(_) => usize::MAX,
     }
 }

@@ -21,10 +21,10 @@
 //! pass.
 //!
 //! Channels: `Slots<1024>` and `Bounded<1024>` (the crate's own rings,
-//! whose try operations never wait for a peer), `Unbounded` (crossbeam's
-//! `SegQueue`, whose `try_recv` spins and then yields while a sender
-//! finishes the slot it claimed), crossbeam-channel, flume and kanal
-//! (bounded, 1024).
+//! whose try operations never wait for a peer), `Unbounded` (the crate's
+//! own segmented list, whose `try_recv` gives a half-written slot a few
+//! spins and then skips it), crossbeam-channel, flume and kanal (bounded,
+//! 1024).
 //!
 //! Run: `cargo bench --bench nonblocking`; `MAY_CHANNEL_BENCH_QUICK=1`
 //! shortens it.
@@ -227,7 +227,7 @@ fn bench(c: &mut Criterion) {
     let (tx, rx) = OurBounded::new::<u64>();
     case(c, "ours_bounded_ring", Ends(tx, rx));
     let (tx, rx) = OurUnbounded::new::<u64>();
-    case(c, "ours_unbounded_segqueue", Ends(tx, rx));
+    case(c, "ours_unbounded", Ends(tx, rx));
     let (tx, rx) = crossbeam_channel::bounded::<u64>(CAP);
     case(c, "crossbeam_channel", Ends(tx, rx));
     let (tx, rx) = flume::bounded::<u64>(CAP);

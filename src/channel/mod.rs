@@ -35,18 +35,21 @@ macro_rules! state_accessors {
         /// The bytes of message storage the channel's queue holds now (see
         /// [`RawQueue::allocated_bytes`](crate::queue::RawQueue::allocated_bytes)
         /// for what each queue counts); `None` for a queue that does not say.
-        /// An unbounded channel's figure falls back to one segment once a
-        /// burst has been drained.
+        /// An unbounded channel allocates nothing before its first send and
+        /// falls back to its floor of one or two segments once a burst has
+        /// been drained.
         ///
         /// ```
+        /// use may_channel::queue::segment_bytes;
+        ///
         /// let (tx, rx) = may_channel::flavors::UnboundedMpmc::new::<u64>();
-        /// let idle = tx.allocated_bytes().unwrap();
+        /// assert_eq!(tx.allocated_bytes(), Some(0));
         /// for i in 0..10_000 {
         ///     tx.send(i).unwrap();
         /// }
         /// assert!(tx.allocated_bytes().unwrap() > 10_000 * 8);
         /// while rx.try_recv().is_ok() {}
-        /// assert_eq!(tx.allocated_bytes(), Some(idle));
+        /// assert_eq!(tx.allocated_bytes(), Some(2 * segment_bytes::<u64>()));
         /// ```
         pub fn allocated_bytes(&self) -> Option<usize> {
             self.shared().allocated_bytes()

@@ -9,7 +9,7 @@
 //!
 //! | strategy | kind | storage |
 //! |---|---|---|
-//! | [`Unbounded`] | [`UnboundedKind`] | segmented lock-free list (`crossbeam_queue::SegQueue`) |
+//! | [`Unbounded`] | [`UnboundedKind`] | lock-free list of segments (our own) |
 //! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (our own, Vyukov-style) |
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
@@ -22,12 +22,15 @@
 //! [`RawQueue::allocated_bytes`] reports the message storage a queue holds;
 //! every handle has `allocated_bytes()` and the Prometheus exporter a gauge.
 //! Rings ([`Bounded`], [`DynBounded`], [`Slots`]) allocate their slots once,
-//! when the channel is built. [`Unbounded`] grows by one segment per
+//! when the channel is built. [`Unbounded`] allocates nothing until its
+//! first send, grows by one segment ([`segment_bytes`]) per
 //! [`SEGMENT_ITEMS`] messages and frees each segment as soon as receivers
-//! have drained it, so after a burst its memory falls back to one segment
-//! (the floor), unlike queues built on a `VecDeque` that keep their largest
-//! buffer; [`WorkStealing`] keeps one segment per worker queue used and
-//! [`Prioritized`] one per level used. `tests/memory.rs` checks this
+//! have drained it, so after a burst its memory falls back to its floor of
+//! one or two segments (the one in use and, once that one has taken a
+//! message, its successor, linked ahead of time),
+//! unlike queues built on a `VecDeque` that keep their largest buffer;
+//! [`WorkStealing`] keeps that floor per worker queue used and
+//! [`Prioritized`] per level used. `tests/memory.rs` checks this
 //! against a counting global allocator after a million-message burst.
 //!
 //! # Non-blocking operations and preempted peers
@@ -40,7 +43,7 @@
 //! | queue | a `try_*` that meets a half-done slot | worst case |
 //! |---|---|---|
 //! | [`Bounded`], [`DynBounded`], [`Slots`] (the crate's own rings) | answers `Empty` / `Full` at once; the message (or the room) shows up when the peer resumes, and the peer's wake-up call tells whoever waits | its own retries against *running* peers (lock-free) |
-//! | [`Unbounded`] (crossbeam's `SegQueue`) | `try_recv` spins, then yields, until the sender finishes writing | as long as that sender is off the CPU: a scheduler time slice or more |
+//! | [`Unbounded`] (the crate's own segmented list) | `try_recv` gives the slot a few spins, then skips it (its sender sends the message again) and answers with a later message or `Empty` | a few spins per half-done slot; and, once per [`SEGMENT_ITEMS`] messages, a same-side thread moving the queue's end to the next segment (a few instructions) is waited for |
 //! | [`Rendezvous`] | a short lock held only for a few instructions | a lock holder's time off the CPU |
 //!
 //! So on the rings a `try_send` may answer `Full` while a receiver is still
@@ -126,7 +129,7 @@ pub use bounded::{Bounded, BoundedQueue, DynBounded};
 pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
-pub use unbounded::{SEGMENT_ITEMS, Unbounded, UnboundedQueue};
+pub use unbounded::{SEGMENT_ITEMS, Unbounded, UnboundedQueue, segment_bytes};
 pub use work_stealing::{WorkStealing, WorkStealingQueue, Workers};
 
 use crate::backpressure::Backpressure;

@@ -1,24 +1,213 @@
-use crossbeam_queue::SegQueue;
+//! The segmented list behind [`Unbounded`]: an unbounded MPMC FIFO queue
+//! whose `pop` never waits for a sender that is off the CPU.
+//!
+//! # Layout
+//! Messages live in segments of [`SEGMENT_ITEMS`] slots linked by `next`.
+//! Each end (`head` for receivers, `tail` for senders) is a position
+//! counter (counting in twos: bit 0 of the head's is a flag, below) and a
+//! pointer to the segment that position is in. A position `p` names offset
+//! `p % LAP` of its segment; `LAP` is one more than the
+//! slots, and the extra offset ([`SWITCHING`]) means "the claimant of the
+//! segment's last slot is moving this end to the next segment".
+//!
+//! # Operations
+//! - A sender claims the tail position with a CAS, writes its message into
+//!   the slot, then sets the slot's `WRITTEN` bit.
+//! - A receiver first compares the ends (empty: nothing to claim), then
+//!   claims the head position with a CAS. If the slot is written it takes
+//!   the message. If not (its sender was preempted between claim and
+//!   write), it waits a few spins, then sets `ABANDONED` and moves on to the
+//!   next position instead of waiting for that sender (crossbeam#997): so a
+//!   `try_recv` answers at once, with a later message or "empty". The sender
+//!   sees `ABANDONED` when it sets `WRITTEN`, takes its message back and
+//!   sends it again into a fresh slot; its send was not complete until then,
+//!   so no order it promised is broken, and nothing is lost.
+//! - Whoever claims a segment's last slot moves that end to the next
+//!   segment.
+//!
+//! # Linking
+//! The sender of slot 0 of a segment links the segment's successor (a
+//! fresh segment, CAS on `next`) before it writes its message, long before
+//! anyone needs it. A sender or receiver that claims a segment's last slot
+//! and still finds no link (the slot-0 sender is slow) allocates and links
+//! one itself; the CAS makes exactly one link win. Everyone involved owns a
+//! slot of the segment, which keeps it alive. So no receiver ever waits for
+//! a sender to install a segment (crossbeam's `SegQueue` makes the receiver
+//! of a block's last slot wait for the sender of that slot).
+//!
+//! The one wait left: between claiming a segment's last slot and storing
+//! the new end (a load and two stores, normally), the claimant owns the
+//! end, and a same-side operation that arrives then spins, then yields,
+//! until it stores. It happens once per [`SEGMENT_ITEMS`] messages, in a
+//! window of a few instructions.
+//!
+//! # Freeing segments
+//! A segment is freed as soon as every slot of it is *finished*: taken by
+//! its receiver, or taken back by its sender after an abandon. A thread
+//! dereferences a segment only while it owns an unfinished slot of it (it
+//! claimed the slot and has not finished it), so nobody can be looking at
+//! a segment when it is freed. The finisher of the last slot starts a pass
+//! over the others; at the first unfinished one it sets `RETIRING` and
+//! stops, and that slot's finisher, seeing `RETIRING`, carries the pass on
+//! from the next slot. The pass that reaches the end frees the segment.
+//! (The same per-slot hand-off as crossbeam's `SegQueue`, which this queue
+//! replaced; the abandon protocol and the pre-linked segments are new.)
+//!
+//! # Setting state bits
+//! Each state bit is set at most once per slot (`WRITTEN` by its sender,
+//! `ABANDONED` by its receiver, `DONE` by its finisher, `RETIRING` by the
+//! one pass that stops there), so setting one with `fetch_add` is the same
+//! as with `fetch_or`. The add is what the code uses: x86 returns the old
+//! word of an add in one instruction (`lock xadd`), while an `or` whose
+//! result is read becomes a load and a CAS loop, which cost a third of a
+//! send's time with a receiver polling the slot (perf, coroutine mpmc).
+//!
+//! # Orderings
+//! - A slot's `state` carries its message: a sender sets `WRITTEN` with
+//!   Release after writing; a receiver reads the message after an Acquire
+//!   that saw `WRITTEN`. An abandon and the sender's `WRITTEN` are both
+//!   AcqRel read-modify-writes of the same word, so exactly one of them
+//!   sees the other, and the one that does also sees everything the other
+//!   side did to the segment before (which matters to whoever frees it).
+//! - `DONE`/`RETIRING` are AcqRel read-modify-writes (and Acquire loads) so
+//!   that the thread that frees a segment has seen every use of it.
+//! - An end's `segment` is stored (Release) before its position moves onto
+//!   the new segment (Release), and read (Acquire) after the position
+//!   (Acquire), so a claimant whose CAS confirms the position it read also
+//!   holds that position's segment. A sender's claim CAS only decides
+//!   between senders (Relaxed on success); a failed claim CAS hands back
+//!   the position it saw with Acquire, standing in for the load.
+//! - A receiver's emptiness check loads the tail with Acquire: a position it
+//!   then claims was claimed by a sender, whose segment (and that segment's
+//!   link to its successor) was stored before the tail moved onto it.
+//! - A receiver that finds the tail past its segment's last slot sets the
+//!   head's `TAIL_AHEAD` flag, and receivers that see it skip the tail load
+//!   (the tail's line is the senders' busiest; crossbeam's `SegQueue` has
+//!   the same shortcut). What the first learnt from its tail load reaches
+//!   them through the head: its claim CAS is AcqRel and theirs too (a
+//!   release sequence of read-modify-writes), and the head is loaded with
+//!   Acquire.
+
+use std::alloc::{Layout, alloc_zeroed, handle_alloc_error};
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::ptr;
+
+use crossbeam_utils::{Backoff, CachePadded};
 
 use super::{QueueStrategy, RawQueue, UnboundedKind};
+use crate::sync::{AtomicPtr, AtomicUsize, Ordering};
 
-/// An unbounded FIFO queue: a lock-free linked list of fixed-size segments
-/// (`crossbeam_queue::SegQueue`), which allocates one segment per
-/// [`SEGMENT_ITEMS`] items and frees each segment once it has been drained.
+/// An unbounded FIFO queue: a lock-free linked list of fixed-size segments,
+/// which allocates one segment per [`SEGMENT_ITEMS`] items and frees each
+/// segment as soon as it has been drained.
 ///
 /// # Memory
 /// Memory follows the queue's length: after a burst, the segments the
-/// receivers have drained are freed at once, so a drained queue holds one
-/// segment (its floor, about `31 × (size_of::<T>() + 8)` bytes) until the
-/// channel goes. [`RawQueue::allocated_bytes`] reports the segments spanned
-/// by the queued messages, counting one segment more than the messages fill
-/// (the read and write positions inside their segments are crossbeam's
-/// private state), so it is an upper bound, over by at most one segment.
+/// receivers have drained are freed at once. Nothing is allocated before
+/// the first send; from then on a drained queue holds one or two segments
+/// (its floor: the one in use and, once that one has taken a message, its
+/// successor, linked ahead of time so that a receiver never waits for a
+/// sender to allocate), each [`segment_bytes::<T>()`](segment_bytes) bytes.
+/// [`RawQueue::allocated_bytes`] counts the live segments exactly.
+///
+/// # Non-blocking
+/// `try_recv` never waits for a preempted sender: a slot claimed but not yet
+/// written is skipped (its sender re-sends), so the call answers with a
+/// later message or `Empty` after a few spins. See the
+/// [`queue` module docs](crate::queue#non-blocking-operations-and-preempted-peers)
+/// for the one short window that remains.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Unbounded;
 
+/// Messages per segment of an [`Unbounded`] queue.
+pub const SEGMENT_ITEMS: usize = 31;
+
+/// Positions per segment: its slots, then the switching position.
+const LAP: usize = SEGMENT_ITEMS + 1;
+
+/// The offset of a position whose end is being moved to the next segment.
+const SWITCHING: usize = SEGMENT_ITEMS;
+
+/// One position in an end's word: the words count in twos, so that bit 0
+/// is free for [`TAIL_AHEAD`] (the tail's is always 0, and both ends wrap
+/// alike).
+const ONE: usize = 2;
+
+/// Head word flag: the tail is known to be in a later segment, so every
+/// slot of the head's segment has been claimed by a sender and receivers
+/// need not read the tail (whose line the senders keep busy) to know there
+/// is something to take. Cleared when the head moves to the next segment.
+const TAIL_AHEAD: usize = 1;
+
+/// The offset within its segment of the position in an end's word.
+#[inline]
+fn offset_of(word: usize) -> usize {
+    (word >> 1) % LAP
+}
+
+/// Slot state: the sender has written its message.
+const WRITTEN: usize = 1;
+/// Slot state: the receiver gave up waiting; the sender takes its message
+/// back.
+const ABANDONED: usize = 1 << 1;
+/// Slot state: the slot's last user is done with it.
+const DONE: usize = 1 << 2;
+/// Slot state: a freeing pass stopped here; the slot's finisher continues it.
+const RETIRING: usize = 1 << 3;
+
+/// How many backoff steps (1, 2, 4, 8 spins) a receiver gives a claimed
+/// slot's sender to finish writing before it abandons the slot: far longer
+/// than a running sender needs (a write and one atomic or), far shorter than
+/// a preempted one is away.
+const PATIENCE: u32 = 4;
+
+/// The bytes one segment of an [`Unbounded`] queue of `T` takes: a link to
+/// the next segment and [`SEGMENT_ITEMS`] slots (a message and a state
+/// word each). What [`RawQueue::allocated_bytes`] counts per segment.
+pub fn segment_bytes<T>() -> usize {
+    std::mem::size_of::<Segment<T>>()
+}
+
+struct Slot<T> {
+    state: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+struct Segment<T> {
+    next: AtomicPtr<Segment<T>>,
+    slots: [Slot<T>; SEGMENT_ITEMS],
+}
+
+/// One end of the queue.
+struct End<T> {
+    position: AtomicUsize,
+    segment: AtomicPtr<Segment<T>>,
+}
+
+impl<T> End<T> {
+    fn new() -> Self {
+        Self {
+            position: AtomicUsize::new(0),
+            segment: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
 /// The queue [`Unbounded`] builds.
-pub struct UnboundedQueue<T>(SegQueue<T>);
+pub struct UnboundedQueue<T> {
+    head: CachePadded<End<T>>,
+    tail: CachePadded<End<T>>,
+    /// Segments allocated and not yet freed.
+    segments: AtomicUsize,
+}
+
+// SAFETY: a slot's value is touched only by the thread that owns the slot
+// (its sender, then its receiver, or its sender again after an abandon; see
+// the module docs), so sharing the queue only moves `T`s between threads.
+unsafe impl<T: Send> Sync for UnboundedQueue<T> {}
+// SAFETY: the queue owns its `T`s and its segments.
+unsafe impl<T: Send> Send for UnboundedQueue<T> {}
 
 impl QueueStrategy for Unbounded {
     type Kind = UnboundedKind;
@@ -26,30 +215,389 @@ impl QueueStrategy for Unbounded {
     type Queue<T: Send> = UnboundedQueue<T>;
 
     fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
-        UnboundedQueue(SegQueue::new())
+        UnboundedQueue::new()
+    }
+}
+
+impl<T> UnboundedQueue<T> {
+    fn new() -> Self {
+        Self {
+            head: CachePadded::new(End::new()),
+            tail: CachePadded::new(End::new()),
+            segments: AtomicUsize::new(0),
+        }
+    }
+
+    /// A fresh segment: every slot empty, no successor.
+    fn allocate(&self) -> *mut Segment<T> {
+        // Zeroed straight on the heap rather than built on the stack and
+        // moved: 31 large messages would overflow a coroutine's small stack.
+        let layout = Layout::new::<Segment<T>>();
+        // SAFETY: the layout has a non-zero size (the `next` link).
+        let segment = unsafe { alloc_zeroed(layout) }.cast::<Segment<T>>();
+        if segment.is_null() {
+            handle_alloc_error(layout);
+        }
+        // Relaxed: a statistic for `allocated_bytes`; nothing is read
+        // through it.
+        self.segments.fetch_add(1, Ordering::Relaxed);
+        // All-zero bytes are a valid `Segment`: a null `next`, every state
+        // 0 (std's atomics have their integer's representation), and values
+        // that are `MaybeUninit`.
+        segment
+    }
+
+    /// Frees a segment nobody can reach any more.
+    ///
+    /// # Safety
+    /// `segment` came from [`allocate`](Self::allocate), every message in
+    /// it has been moved out, and no thread will dereference it again.
+    unsafe fn free(&self, segment: *mut Segment<T>) {
+        // SAFETY: the caller's contract; the memory was allocated (zeroed)
+        // with `Segment<T>`'s layout, and a `Segment` needs no drop.
+        drop(unsafe { Box::from_raw(segment) });
+        // Relaxed: as in `allocate`.
+        self.segments.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The first send: gives the head the first segment, then the tail the
+    /// head's. Any sender that finds the tail without a segment does the
+    /// same, so none waits for another.
+    #[cold]
+    fn install_first(&self) {
+        // Acquire: pairs with the AcqRel CAS below (another sender's), so
+        // the segment is seen initialised.
+        let mut first = self.head.segment.load(Ordering::Acquire);
+        if first.is_null() {
+            let fresh = self.allocate();
+            // AcqRel: Release publishes the zeroed segment; Acquire on
+            // failure sees the winner's.
+            match self.head.segment.compare_exchange(
+                ptr::null_mut(),
+                fresh,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => first = fresh,
+                Err(winner) => {
+                    // SAFETY: never published: nobody else saw it.
+                    unsafe { self.free(fresh) };
+                    first = winner;
+                }
+            }
+        }
+        // The tail has no segment only while no send has claimed a position,
+        // so the head has not moved off its first segment: `first` is it.
+        // AcqRel: Release passes on what this thread saw of the head's
+        // segment to the senders that load the tail's (Acquire).
+        let _ = self.tail.segment.compare_exchange(
+            ptr::null_mut(),
+            first,
+            Ordering::AcqRel,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The segment after `segment`, linking a fresh one if there is none
+    /// yet (see "Linking" in the module docs).
+    ///
+    /// # Safety
+    /// The caller owns an unfinished slot of `segment`, so it is alive.
+    unsafe fn successor(&self, segment: *mut Segment<T>) -> *mut Segment<T> {
+        // SAFETY: the caller's contract.
+        let next = unsafe { &(*segment).next };
+        // Acquire: pairs with the AcqRel CAS below, so the linked segment is
+        // seen initialised.
+        let linked = next.load(Ordering::Acquire);
+        if !linked.is_null() {
+            return linked;
+        }
+        let fresh = self.allocate();
+        // AcqRel: Release publishes the zeroed segment; Acquire on failure
+        // sees the one linked first.
+        match next.compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => fresh,
+            Err(linked) => {
+                // SAFETY: never published: nobody else saw it.
+                unsafe { self.free(fresh) };
+                linked
+            }
+        }
+    }
+
+    /// Claims the next slot for a sender. The slot is the caller's until it
+    /// publishes its message (or takes it back), and its segment stays
+    /// allocated until then.
+    fn claim_tail(&self) -> (*mut Segment<T>, usize) {
+        let backoff = Backoff::new();
+        // Acquire: see "Orderings" in the module docs.
+        let mut position = self.tail.position.load(Ordering::Acquire);
+        loop {
+            let offset = offset_of(position);
+            if offset == SWITCHING {
+                // The claimant of the last slot is two stores from done.
+                backoff.snooze();
+                // Acquire: as above.
+                position = self.tail.position.load(Ordering::Acquire);
+                continue;
+            }
+            // Acquire: as above.
+            let segment = self.tail.segment.load(Ordering::Acquire);
+            if segment.is_null() {
+                self.install_first();
+                // Acquire: as above.
+                position = self.tail.position.load(Ordering::Acquire);
+                continue;
+            }
+            // Relaxed on success, Acquire on failure: see "Orderings".
+            if let Err(current) = self.tail.position.compare_exchange_weak(
+                position,
+                position.wrapping_add(ONE),
+                Ordering::Relaxed,
+                Ordering::Acquire,
+            ) {
+                // Retry from the position the CAS saw, after a pause: the
+                // sender that won keeps the line meanwhile (a reload here
+                // would pull it back on every operation).
+                position = current;
+                backoff.spin();
+                continue;
+            }
+            if offset == 0 {
+                // Link the successor now, long before anyone needs it.
+                // SAFETY: we own slot 0, unfinished until we publish.
+                unsafe { self.successor(segment) };
+            } else if offset + 1 == SEGMENT_ITEMS {
+                // SAFETY: we own the segment's last slot.
+                let following = unsafe { self.successor(segment) };
+                // Release (both): the segment before the position that lets
+                // claimants onto it.
+                self.tail.segment.store(following, Ordering::Release);
+                self.tail
+                    .position
+                    .store(position.wrapping_add(2 * ONE), Ordering::Release);
+            }
+            return (segment, offset);
+        }
+    }
+
+    /// Writes `item` into a claimed slot and publishes it; hands it back if
+    /// the slot's receiver abandoned it meanwhile (the slot is then finished).
+    ///
+    /// # Safety
+    /// `(segment, offset)` came from [`claim_tail`](Self::claim_tail) and is
+    /// published at most once.
+    unsafe fn publish(&self, segment: *mut Segment<T>, offset: usize, item: T) -> Result<(), T> {
+        // SAFETY: we own the slot, which keeps the segment alive.
+        let slot = unsafe { &(*segment).slots[offset] };
+        // SAFETY: the slot is ours alone until `WRITTEN` is set.
+        unsafe { slot.value.get().write(MaybeUninit::new(item)) };
+        // AcqRel: see "Orderings".
+        if slot.state.fetch_add(WRITTEN, Ordering::AcqRel) & ABANDONED == 0 {
+            return Ok(());
+        }
+        // SAFETY: the receiver abandoned the slot before it was written, so
+        // it never reads it: the value we wrote is still ours.
+        let item = unsafe { slot.value.get().read().assume_init() };
+        // SAFETY: we were the slot's last user.
+        unsafe { self.finish(segment, offset) };
+        Err(item)
+    }
+
+    /// Takes the next message, or `None` if there is none that is written.
+    fn take_next(&self) -> Option<T> {
+        let backoff = Backoff::new();
+        // Acquire: see "Orderings".
+        let mut word = self.head.position.load(Ordering::Acquire);
+        loop {
+            let position = word & !TAIL_AHEAD;
+            let offset = offset_of(position);
+            if offset == SWITCHING {
+                // The claimant of the last slot is two stores from done.
+                backoff.snooze();
+                // Acquire: as above.
+                word = self.head.position.load(Ordering::Acquire);
+                continue;
+            }
+            let mut next = word.wrapping_add(ONE);
+            if word & TAIL_AHEAD == 0 {
+                // Acquire: see "Orderings".
+                let tail = self.tail.position.load(Ordering::Acquire);
+                let waiting = tail.wrapping_sub(position) as isize;
+                if waiting <= 0 {
+                    return None;
+                }
+                // The tail is past this segment's last slot: say so.
+                if waiting as usize / ONE >= SEGMENT_ITEMS - offset {
+                    next |= TAIL_AHEAD;
+                }
+            }
+            // Acquire: as for the position.
+            let segment = self.head.segment.load(Ordering::Acquire);
+            // AcqRel, Acquire on failure: see "Orderings" (what
+            // `TAIL_AHEAD` vouches for).
+            if let Err(current) = self.head.position.compare_exchange_weak(
+                word,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                // As in `claim_tail`: retry from what the CAS saw.
+                word = current;
+                backoff.spin();
+                continue;
+            }
+            if offset + 1 == SEGMENT_ITEMS {
+                // SAFETY: we own the segment's last slot.
+                let following = unsafe { self.successor(segment) };
+                // Release (both): as in `claim_tail`.
+                self.head.segment.store(following, Ordering::Release);
+                self.head
+                    .position
+                    .store(position.wrapping_add(2 * ONE), Ordering::Release);
+            }
+            // SAFETY: we own the slot just claimed.
+            if let Some(item) = unsafe { self.take(segment, offset) } {
+                return Some(item);
+            }
+            // Abandoned: its sender sends again; try the next position.
+            // Acquire: as above.
+            word = self.head.position.load(Ordering::Acquire);
+        }
+    }
+
+    /// Takes the message of a claimed slot, waiting a little for its sender
+    /// to write it; abandons the slot (`None`) if it does not.
+    ///
+    /// # Safety
+    /// `(segment, offset)` was claimed by this receiver, once.
+    unsafe fn take(&self, segment: *mut Segment<T>, offset: usize) -> Option<T> {
+        // SAFETY: we own the slot, which keeps the segment alive.
+        let slot = unsafe { &(*segment).slots[offset] };
+        let backoff = Backoff::new();
+        let mut patience = PATIENCE;
+        // Acquire: pairs with the sender's Release (AcqRel) of `WRITTEN`.
+        while slot.state.load(Ordering::Acquire) & WRITTEN == 0 {
+            if patience == 0 {
+                // AcqRel: see "Orderings".
+                if slot.state.fetch_add(ABANDONED, Ordering::AcqRel) & WRITTEN == 0 {
+                    // The sender finishes the slot; we must not touch it
+                    // again.
+                    return None;
+                }
+                break;
+            }
+            backoff.spin();
+            patience -= 1;
+        }
+        // SAFETY: `WRITTEN` was seen (Acquire), so the message is there, and
+        // the slot is ours: read it exactly once.
+        let item = unsafe { slot.value.get().read().assume_init() };
+        // SAFETY: we were the slot's last user.
+        unsafe { self.finish(segment, offset) };
+        Some(item)
+    }
+
+    /// Marks a slot finished by its last user, freeing the segment when it
+    /// was the last unfinished slot.
+    ///
+    /// # Safety
+    /// The caller owned the slot and is done with it and with the segment.
+    unsafe fn finish(&self, segment: *mut Segment<T>, offset: usize) {
+        if offset + 1 == SEGMENT_ITEMS {
+            // The last slot: every other slot has been claimed by both
+            // sides (positions are claimed in order), so a pass can start.
+            // SAFETY: forwarded from the caller.
+            unsafe { self.retire(segment, 0) };
+            return;
+        }
+        // SAFETY: we still own the slot, so the segment is alive.
+        let state = unsafe { &(*segment).slots[offset].state };
+        // AcqRel: see "Orderings".
+        if state.fetch_add(DONE, Ordering::AcqRel) & RETIRING != 0 {
+            // SAFETY: a pass stopped at our slot and handed the rest to us.
+            unsafe { self.retire(segment, offset + 1) };
+        }
+    }
+
+    /// The freeing pass, from slot `start` (see the module docs).
+    ///
+    /// # Safety
+    /// The segment's last slot is finished and every slot before `start` is.
+    unsafe fn retire(&self, segment: *mut Segment<T>, start: usize) {
+        for offset in start..SEGMENT_ITEMS - 1 {
+            // SAFETY: the segment is alive until this pass frees it: the slot
+            // at `offset` is not known finished yet.
+            let state = unsafe { &(*segment).slots[offset].state };
+            // Acquire / AcqRel: see "Orderings".
+            if state.load(Ordering::Acquire) & DONE == 0
+                && state.fetch_add(RETIRING, Ordering::AcqRel) & DONE == 0
+            {
+                // Its finisher carries the pass on.
+                return;
+            }
+        }
+        // SAFETY: every slot is finished: no message is left in it and no
+        // thread owns a slot of it, so none can dereference it again.
+        unsafe { self.free(segment) };
+    }
+
+    fn send(&self, mut item: T) {
+        loop {
+            let (segment, offset) = self.claim_tail();
+            // SAFETY: just claimed, published once.
+            match unsafe { self.publish(segment, offset, item) } {
+                Ok(()) => return,
+                // Abandoned by a receiver that gave up on us: send again.
+                Err(back) => item = back,
+            }
+        }
+    }
+
+    /// Messages queued or being sent (a snapshot).
+    fn queued(&self) -> usize {
+        loop {
+            // Acquire: a consistent pair is all that matters; the tail is
+            // read twice so that the head read between is not ahead of it.
+            let tail = self.tail.position.load(Ordering::Acquire);
+            let head = self.head.position.load(Ordering::Acquire) & !TAIL_AHEAD;
+            if self.tail.position.load(Ordering::Acquire) != tail {
+                continue;
+            }
+            let span = tail.wrapping_sub(head) as isize;
+            if span <= 0 {
+                return 0;
+            }
+            // Positions in head..tail, less the switching ones among them.
+            let span = span as usize / ONE;
+            return span - (offset_of(head) + span) / LAP;
+        }
     }
 }
 
 impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
     #[inline]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
-        self.0.push(item);
+        self.send(item);
         Ok(())
     }
 
     #[inline]
     fn pop(&self, _home: usize) -> Option<T> {
-        self.0.pop()
+        self.take_next()
     }
 
     #[inline]
     fn len(&self) -> usize {
-        self.0.len()
+        self.queued()
     }
 
     #[inline]
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        // Acquire: as in `queued`.
+        let head = self.head.position.load(Ordering::Acquire) & !TAIL_AHEAD;
+        let tail = self.tail.position.load(Ordering::Acquire);
+        tail.wrapping_sub(head) as isize <= 0
     }
 
     #[inline]
@@ -58,21 +606,45 @@ impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
     }
 
     fn allocated_bytes(&self) -> Option<usize> {
-        let segments = self.0.len().div_ceil(SEGMENT_ITEMS) + 1;
-        Some(segments * segment_bytes::<T>())
+        // Relaxed: a snapshot of a statistic.
+        Some(self.segments.load(Ordering::Relaxed) * segment_bytes::<T>())
     }
 }
 
-/// Messages per segment of an [`Unbounded`] queue (crossbeam's `SegQueue`
-/// block size).
-pub const SEGMENT_ITEMS: usize = 31;
-
-/// The size of one `SegQueue` segment for items of type `T`: a next-segment
-/// pointer and [`SEGMENT_ITEMS`] slots.
-pub(crate) fn segment_bytes<T>() -> usize {
-    let slot = crossbeam_slot_bytes::<T>();
-    let align = std::mem::align_of::<T>().max(std::mem::align_of::<usize>());
-    (std::mem::size_of::<usize>() + SEGMENT_ITEMS * slot).next_multiple_of(align)
+impl<T> Drop for UnboundedQueue<T> {
+    fn drop(&mut self) {
+        // `&mut self`: no operation is in progress, so every position in
+        // head..tail holds a written, unclaimed message, neither end is
+        // switching, and every segment behind the head's was freed by its
+        // finishers.
+        let tail = *self.tail.position.get_mut();
+        let mut position = *self.head.position.get_mut() & !TAIL_AHEAD;
+        let mut segment = *self.head.segment.get_mut();
+        while position != tail {
+            let offset = offset_of(position);
+            // SAFETY: `segment` is the head's, alive (see above); the slot
+            // holds a written message nobody took.
+            unsafe { (*(*segment).slots[offset].value.get()).assume_init_drop() };
+            position = position.wrapping_add(ONE);
+            if offset + 1 == SEGMENT_ITEMS {
+                // SAFETY: alive, as above.
+                let following = unsafe { *(*segment).next.get_mut() };
+                // SAFETY: every message in it was dropped or taken.
+                unsafe { self.free(segment) };
+                segment = following;
+                position = position.wrapping_add(ONE);
+            }
+        }
+        // The head's segment and the ones linked after it, taken or not.
+        while !segment.is_null() {
+            // SAFETY: alive and holding no message (the loop above emptied
+            // the head's; the ones after it were never written).
+            let following = unsafe { *(*segment).next.get_mut() };
+            // SAFETY: as above.
+            unsafe { self.free(segment) };
+            segment = following;
+        }
+    }
 }
 
 impl<T: Send> std::fmt::Debug for UnboundedQueue<T> {
@@ -83,14 +655,5 @@ impl<T: Send> std::fmt::Debug for UnboundedQueue<T> {
     }
 }
 
-/// The size of one slot of crossbeam's `SegQueue`:
-/// an item beside a `usize` stamp, padded to their common alignment.
-fn crossbeam_slot_bytes<T>() -> usize {
-    let item = std::alloc::Layout::new::<std::mem::MaybeUninit<T>>();
-    let stamp = std::alloc::Layout::new::<usize>();
-    match item.extend(stamp) {
-        Ok((slot, _)) => slot.pad_to_align().size(),
-        // Only a type too large to allocate gets here; no queue holds one.
-        Err(_) => usize::MAX,
-    }
-}
+#[cfg(test)]
+mod tests;

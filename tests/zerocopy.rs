@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{wait_until, within};
+use common::{DropLog, Runner, Tracked, wait_until, within};
 use may_channel::backpressure::{Block, Reject};
 use may_channel::metrics::{Counters, NoMetrics};
 use may_channel::queue::Slots;
@@ -17,6 +17,7 @@ use may_channel::wait::SpinThenPark;
 use may_channel::zerocopy::Recycle;
 use may_channel::{
     Channel, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+    select,
 };
 
 type Frames = Channel<Slots<4>, SpinThenPark, Block, Counters>;
@@ -330,6 +331,215 @@ fn guards_outstanding_when_the_other_side_goes() {
     drop(slot);
     assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Disconnected)));
     assert_eq!(live.load(Ordering::SeqCst), 0, "recycled on return");
+}
+
+// ------------------------------------------------ close with a live guard
+
+/// Waits until `cond` holds, sleeping the coroutine (on one may worker the
+/// peers run only while the caller is parked) or the thread.
+fn await_cond(what: &str, mut cond: impl FnMut() -> bool) {
+    if !may::coroutine::is_coroutine() {
+        return wait_until(30, what, cond);
+    }
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "gave up waiting until {what}"
+        );
+        may::coroutine::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A `SendRef` taken before `close` is a send in flight: while it lives the
+/// channel is empty, not disconnected, for every kind of receive; its
+/// message is received once the guard drops, and only then is the channel
+/// drained. New guards are refused after the close.
+#[test]
+fn close_waits_for_a_live_send_ref() {
+    let log = DropLog::new(2);
+    let (tx, rx) = Frames::new::<Option<Tracked>>();
+    let mut slot = tx.send_ref().unwrap();
+    *slot = Some(log.item(0));
+    assert!(rx.close());
+    assert!(matches!(
+        tx.try_send_ref(),
+        Err(TrySendError::Disconnected(()))
+    ));
+    assert!(matches!(tx.send_ref(), Err(SendError(()))));
+    assert!(matches!(
+        tx.send_ref_timeout(Duration::from_millis(1)),
+        Err(SendTimeoutError::Disconnected(()))
+    ));
+    assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+    assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Empty)));
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout)
+    ));
+    assert!(matches!(
+        rx.recv_ref_timeout(Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout)
+    ));
+    drop(slot); // published now
+    let message = rx.recv().unwrap().expect("the guard's message");
+    assert_eq!(message.id, 0);
+    assert_eq!(log.drops_of(0), 0, "received, not dropped by the channel");
+    drop(message);
+    assert!(matches!(rx.recv(), Err(RecvError)));
+    assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Disconnected)));
+
+    // The same through the zero-copy receive, closed from the sender side.
+    let (tx, rx) = Frames::new::<Option<Tracked>>();
+    let mut slot = tx.send_ref().unwrap();
+    *slot = Some(log.item(1));
+    assert!(tx.close());
+    assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Empty)));
+    drop(slot);
+    assert_eq!(rx.recv_ref().unwrap().as_ref().map(|m| m.id), Some(1));
+    assert!(matches!(rx.recv_ref(), Err(RecvError)));
+    assert_eq!(log.drops_of(1), 1, "recycled (set to None) on return");
+    drop((tx, rx));
+    log.assert_all_dropped_once();
+}
+
+/// A receiver blocked in `recv` (or in a select's receive branch) before
+/// the close stays blocked across it while a `SendRef` is live, is woken by
+/// the guard's drop and receives its message; then the channel reports
+/// `Disconnected`. The test waits until the close has woken the receiver
+/// and it has parked again (or ended, which fails it) before dropping the
+/// guard, so without the fix it fails every time.
+fn a_blocked_receiver_gets_a_send_ref_published_after_close(runner: Runner, via_select: bool) {
+    let log = DropLog::new(1);
+    let (tx, rx) = Frames::new::<Option<Tracked>>();
+    let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut slot = tx.send_ref().unwrap();
+    *slot = Some(log.item(0));
+    let receiver = {
+        let rx = rx.clone();
+        let ended = Arc::clone(&ended);
+        runner.spawn(move || {
+            let got = if via_select {
+                select! {
+                    recv(rx) -> message => message,
+                }
+            } else {
+                rx.recv()
+            };
+            ended.store(true, Ordering::SeqCst);
+            got.map(|message| message.expect("the guard's message").id)
+        })
+    };
+    await_cond("the receiver parks", || tx.metrics().blocked_receivers == 1);
+    assert!(rx.close());
+    // The first park ended (its time is counted when it ends) and the
+    // receiver parked again, or it ended.
+    await_cond("the receiver parks again after the close", || {
+        let metrics = tx.metrics();
+        ended.load(Ordering::SeqCst)
+            || (metrics.recv_blocked_time > Duration::ZERO && metrics.blocked_receivers == 1)
+    });
+    assert!(
+        !ended.load(Ordering::SeqCst),
+        "the receiver ended while a guard taken before the close was live: {:?}",
+        receiver.join()
+    );
+    drop(slot);
+    assert_eq!(receiver.join(), Ok(0));
+    assert!(matches!(rx.recv(), Err(RecvError)));
+    assert_eq!(tx.metrics().blocked_receivers, 0);
+    log.assert_all_dropped_once();
+}
+
+/// Two receivers blocked across the close, one guard: the guard's drop wakes
+/// both; one receives the message and the other sees the channel drained
+/// (a single wake-up would leave it parked for good).
+fn every_blocked_receiver_wakes_when_the_last_guard_lands(runner: Runner) {
+    let (tx, rx) = Frames::new::<Vec<u8>>();
+    let mut slot = tx.send_ref().unwrap();
+    slot.push(9);
+    let spawn_receiver = || {
+        let rx = rx.clone();
+        runner.spawn(move || rx.recv().map(|message| message[0]))
+    };
+    let first = spawn_receiver();
+    await_cond("the first receiver parks", || {
+        tx.metrics().blocked_receivers == 1
+    });
+    assert!(tx.close());
+    await_cond("the first receiver parks again after the close", || {
+        let metrics = tx.metrics();
+        metrics.recv_blocked_time > Duration::ZERO && metrics.blocked_receivers == 1
+    });
+    let second = spawn_receiver(); // finds the channel closed, the slot lent
+    await_cond("both receivers park", || {
+        tx.metrics().blocked_receivers == 2
+    });
+    drop(slot);
+    match (first.join(), second.join()) {
+        (Ok(9), Err(RecvError)) | (Err(RecvError), Ok(9)) => {}
+        outcomes => panic!("one message, one disconnect expected: {outcomes:?}"),
+    }
+}
+
+#[test]
+fn close_with_a_live_send_ref_in_threads() {
+    within(60, || {
+        a_blocked_receiver_gets_a_send_ref_published_after_close(Runner::Threads, false);
+        every_blocked_receiver_wakes_when_the_last_guard_lands(Runner::Threads);
+    });
+}
+
+#[test]
+fn close_with_a_live_send_ref_in_coroutines() {
+    within(60, || {
+        a_blocked_receiver_gets_a_send_ref_published_after_close(Runner::Coroutines, false);
+        every_blocked_receiver_wakes_when_the_last_guard_lands(Runner::Coroutines);
+    });
+}
+
+#[test]
+fn close_with_a_live_send_ref_wakes_a_select() {
+    within(60, || {
+        a_blocked_receiver_gets_a_send_ref_published_after_close(Runner::Threads, true);
+        a_blocked_receiver_gets_a_send_ref_published_after_close(Runner::Coroutines, true);
+    });
+}
+
+/// A select on a `Slots` channel whose head slot is lent parks (no close
+/// involved): on one may worker a select that retried instead would hold
+/// the worker, and the coroutine that drops the guard would never run.
+fn a_select_parks_behind_a_lent_head() {
+    let (tx, rx) = Frames::new::<Vec<u8>>();
+    let mut slot = tx.send_ref().unwrap();
+    let selecting = may::go!(move || {
+        select! {
+            recv(rx) -> message => message,
+        }
+    });
+    common::keep_alive(selecting.coroutine());
+    await_cond("the select parks", || tx.metrics().blocked_receivers == 1);
+    slot.push(3);
+    drop(slot);
+    assert_eq!(selecting.join().unwrap(), Ok(vec![3]));
+}
+
+/// Tells a child process which test to run for real.
+const CHILD_ENV: &str = "MAY_CHANNEL_ZEROCOPY_ONE_WORKER_CHILD";
+
+#[test]
+fn close_with_a_live_send_ref_on_one_worker() {
+    // Every coroutine shares the one worker: a receiver or select that
+    // waited for the guard by retrying instead of parking would starve the
+    // root coroutine, which drops the guard. (`Runner::Coroutines`'
+    // `init_may` asks for two workers, but may reads the setting only when
+    // its scheduler starts, which the root coroutine did with one.)
+    common::on_one_worker(CHILD_ENV, || {
+        a_blocked_receiver_gets_a_send_ref_published_after_close(Runner::Coroutines, false);
+        a_blocked_receiver_gets_a_send_ref_published_after_close(Runner::Coroutines, true);
+        every_blocked_receiver_wakes_when_the_last_guard_lands(Runner::Coroutines);
+        a_select_parks_behind_a_lent_head();
+    });
 }
 
 mod model {

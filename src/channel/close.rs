@@ -61,6 +61,52 @@
 //! destructor) falls back to a per-channel counter (`fetch_add` /
 //! `fetch_sub`, the same argument with the counter in place of the mark).
 //!
+//! # Lent slots (zero-copy)
+//!
+//! A [`SendRef`](crate::zerocopy::SendRef) is a store in two steps: its slot
+//! is claimed when the guard is made and published when user code drops it,
+//! which may be after `close()`. The claim goes through the bracket like
+//! every store (`Shared::admit`), and inside it the slot queue counts the
+//! slot as lent (`SlotQueue::claim_lent`, a `Relaxed` increment). The
+//! guard's drop publishes the slot, decrements the count (`Release`), then
+//! issues a `SeqCst` fence and wakes the receivers, all of them once the
+//! channel is disconnected (`Shared::lent_published`). A receiver that found
+//! the channel closed and empty and waited the marks out then loads the count
+//! (`Acquire`); only if it reads 0 does it pop once more and report
+//! `Disconnected`. Otherwise it reports `Empty`, or parks.
+//!
+//! Why no lent message is lost: take a claim `C` whose flag load read
+//! "open", and a receiver `R` that reports `Disconnected`. As above, `C`'s
+//! increment, sequenced before its mark is cleared, happens before `R`'s
+//! load of the count, so that load reads the increment or a later value. A
+//! slot's decrement comes after its increment in the count's modification
+//! order (the increment happens before it), so a value of 0 at or after
+//! `C`'s increment means `C`'s decrement came before it. That decrement is a
+//! release sequenced after `C`'s publish, and every later change of the count
+//! is an RMW (which continues its release sequence), so `R`'s acquire load
+//! synchronises with it: `C`'s publish happens before `R`'s last pop, which
+//! finds the message (or a receiver already took it). A claim whose flag
+//! load read "closed" is refused before it claims, as any send is.
+//!
+//! Why a receiver that read a non-zero count is not stranded: a blocking
+//! receiver links its waiter, issues a `SeqCst` fence and retries before it
+//! parks; the guard decrements, then issues its fence and looks for waiters.
+//! Whichever fence comes second sees the other side (waker invariant 4):
+//! the retry reads the decrement, or the guard finds the receiver linked.
+//! The guard wakes *every* receiver once the channel is disconnected: after
+//! the last lent slot lands, one receiver takes its message and each other
+//! one must retry to see the channel drained, and no later event would wake
+//! them. (That load of the flag reads "closed" whenever a receiver parked on
+//! the slot: see `lent_published`.) A select treats a head slot that a
+//! sender still holds as "not ready" (`RawQueue::head_held_by_sender`;
+//! after a close, while a slot is lent), so it parks on the same wake-up
+//! instead of retrying.
+//!
+//! The receiver never *waits* for a lent slot inside the bracket's wait:
+//! the guard lands when user code drops it, so the receiver parks (or answers
+//! `Empty`) like one waiting for any message. Only lending queues count lent
+//! slots; for the others `has_lent_slots` is the constant `false`.
+//!
 //! # Cost
 //!
 //! One atomic swap on a cache line owned by the sending thread and one plain

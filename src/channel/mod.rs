@@ -72,8 +72,13 @@ macro_rules! state_accessors {
         /// `Disconnected`, exactly as when the last sender is dropped. A send
         /// racing with `close` is either refused or received, never lost: a
         /// receiver reports `Disconnected` only after every send that got
-        /// past the check has landed. A closed channel reports as
-        /// disconnected everywhere (there is no separate error).
+        /// past the check has landed. A zero-copy
+        /// [`SendRef`](crate::zerocopy::SendRef) taken before `close` is such
+        /// a send until the guard drops: while it lives, receivers find the
+        /// channel empty (`try_recv` says `Empty`, `recv` keeps waiting)
+        /// rather than disconnected, and its message is received once the
+        /// guard publishes it. A closed channel reports as disconnected
+        /// everywhere (there is no separate error).
         ///
         /// Graceful shutdown is close, then drain:
         ///

@@ -231,19 +231,47 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     /// Whether a receiver that found the channel empty may report it
-    /// disconnected: the flag is set and no send is still landing. Waits
-    /// out sends in flight (each is one non-blocking store).
+    /// disconnected: the flag is set, no send is still landing, and no slot
+    /// is lent to a sender. Waits out sends in flight (each is one
+    /// non-blocking store), but not lent slots: a zero-copy `SendRef` lands
+    /// when user code drops it, so the receiver answers "empty" (or parks)
+    /// instead, and the guard's drop wakes it (`lent_published`).
     #[inline]
-    fn drained_if_disconnected(&self) -> bool {
+    pub(crate) fn drained_if_disconnected(&self) -> bool {
         // SeqCst: the receiver's half of the argument in `close.rs`.
         if !self.disconnected.load(Ordering::SeqCst) {
             return false;
         }
         self.in_flight.wait_idle();
-        true
+        // After the wait: a slot lent before the close was counted inside
+        // the bracket the wait has seen end (see `close.rs`). Only lending
+        // queues count; for the others this is the constant `false`.
+        !self.queue.has_lent_slots()
     }
 
     // ---------------------------------------------------------- wake-ups
+
+    /// A slot lent to a sender (zero-copy) was published: wake a receiver,
+    /// or every receiver once the channel is disconnected. After a close,
+    /// receivers that found the channel empty park until no slot is lent
+    /// (`drained_if_disconnected`); when the last lent slot lands, one of
+    /// them takes the message and the others must wake to see the channel
+    /// drained, which no later event would tell them.
+    pub(crate) fn lent_published(&self) {
+        fence(Ordering::SeqCst);
+        // Relaxed is enough. A receiver that parks counting on this wake-up
+        // re-checked after linking itself and a `SeqCst` fence without
+        // seeing our decrement, so its fence precedes ours. The close's swap
+        // and fence came either before the receiver's fence, and so before
+        // ours (this load, sequenced after our fence, then reads the flag
+        // set), or after it, and then the close's `notify_all` found the
+        // receiver linked and woke it (waker invariant 4).
+        if self.disconnected.load(Ordering::Relaxed) {
+            self.receivers.notify_all();
+        } else {
+            self.receivers.notify_many(1);
+        }
+    }
 
     /// A message was stored: wake a receiver.
     #[inline]
@@ -888,8 +916,22 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// Whether a receive would complete now: a message is queued, or the
     /// channel is disconnected (the receive then reports it).
+    ///
+    /// A head slot a sender still holds (zero-copy queues) is neither: the
+    /// receive would find nothing. The select then parks, and the sender's
+    /// publish wakes it. After a close it parks only while a slot is lent
+    /// (`has_lent_slots`): the guard's drop then wakes every receiver
+    /// (`lent_published`), whereas a by-value store in flight wakes only
+    /// one, so for that short window the receive waits it out instead
+    /// (`drained_if_disconnected`).
     pub(crate) fn recv_ready(&self) -> bool {
-        !self.front.is_empty() || !self.queue.is_empty() || self.is_disconnected()
+        if !self.front.is_empty() {
+            return true;
+        }
+        if !self.queue.head_held_by_sender() {
+            return !self.queue.is_empty() || self.is_disconnected();
+        }
+        self.is_disconnected() && !self.queue.has_lent_slots()
     }
 
     /// Whether a send would complete now without waiting.

@@ -262,6 +262,31 @@ pub trait RawQueue<T>: Send + Sync {
         None
     }
 
+    /// Lending queues only ([`Slots`]): whether the oldest position is held
+    /// by a sender that claimed it and has not published it yet (a live
+    /// zero-copy [`SendRef`](crate::zerocopy::SendRef)), so that a `pop`
+    /// finds nothing although the queue is not empty. A select then waits
+    /// for the sender's wake-up instead of retrying. A hint, asked after the
+    /// caller linked its waiter and issued a `SeqCst` fence: it may say
+    /// `false` when unsure (the select retries), and may say `true` only
+    /// when the publish it missed is followed by a wake-up that will find
+    /// the waiter (the sender's own fence and wake-up). Other queues keep
+    /// the default, `false`: their stores finish inside `push`.
+    fn head_held_by_sender(&self) -> bool {
+        false
+    }
+
+    /// Lending queues only ([`Slots`]): whether a slot is lent to a sender
+    /// (claimed through the zero-copy `send_ref` and not yet published). A
+    /// closed channel counts as drained only once this is `false`, so that a
+    /// slot lent before `close` is received before receivers see
+    /// `Disconnected` (see `channel/close.rs`, which also says what ordering
+    /// the answer needs). Other queues keep the default, `false`: every store
+    /// they accept finishes inside the channel's in-flight bracket.
+    fn has_lent_slots(&self) -> bool {
+        false
+    }
+
     /// Removes everything still stored, for the channel to drop when its
     /// last receiver goes. Handoff queues keep their item (its sender takes
     /// it back), so they return nothing here.

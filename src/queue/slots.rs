@@ -44,6 +44,10 @@ pub struct SlotQueue<T> {
     /// neighbour must not share a cache line (the slots hold buffers that both
     /// sides write: a `Vec`'s length changes on fill and on recycle).
     slots: Box<[CachePadded<Slot<T>>]>,
+    /// Slots lent to senders and not yet published (zero-copy `send_ref`),
+    /// so that a closed channel is not reported drained while one is out.
+    /// Only the lending operations touch it; by-value sends never do.
+    lent: CachePadded<AtomicUsize>,
 }
 
 struct Slot<T> {
@@ -86,6 +90,7 @@ impl<const N: usize> QueueStrategy for Slots<N> {
                     })
                 })
                 .collect(),
+            lent: CachePadded::new(AtomicUsize::new(0)),
         }
     }
 }
@@ -132,6 +137,33 @@ impl<T> SlotQueue<T> {
             .slot
             .sequence
             .store(published(claim.position), Ordering::Release);
+    }
+
+    /// Claims the next position to lend to a sender (zero-copy `send_ref`),
+    /// if its slot is free, and counts it as lent until
+    /// [`publish_lent`](Self::publish_lent). The channel calls this inside
+    /// its in-flight bracket (`Shared::admit`), so that a receiver that
+    /// waited the bracket out after a close sees the count (see
+    /// `channel/close.rs`).
+    pub(crate) fn claim_lent(&self) -> Option<Claim<'_, T>> {
+        let claim = self.claim_send()?;
+        // Relaxed: the increment is sequenced before the bracket's Release
+        // store that the closing receiver acquires; that, not this
+        // ordering, is what makes the receiver see it.
+        self.lent.fetch_add(1, Ordering::Relaxed);
+        Some(claim)
+    }
+
+    /// Publishes a slot claimed with [`claim_lent`](Self::claim_lent) and
+    /// stops counting it as lent. The caller wakes receivers afterwards.
+    pub(crate) fn publish_lent(&self, claim: Claim<'_, T>) {
+        self.publish(claim);
+        // Release: the publish (and the message written under the claim)
+        // happens before the Acquire load in `has_lent_slots` that reads
+        // this decrement, so a receiver that reads no slot lent finds the
+        // message. The caller's `SeqCst` fence follows (`lent_published`),
+        // for the wake-up pair with a parked receiver.
+        self.lent.fetch_sub(1, Ordering::Release);
     }
 
     /// Returns a receiver's claimed slot to the senders of the next lap.
@@ -237,6 +269,34 @@ impl<T: Send> RawQueue<T> for SlotQueue<T> {
 
     fn capacity(&self) -> Option<usize> {
         Some(self.slots.len())
+    }
+
+    fn head_held_by_sender(&self) -> bool {
+        // Relaxed, all three: a hint, which a select reads after linking its
+        // waiter and a `SeqCst` fence; every publish is followed by its
+        // sender's `SeqCst` fence and wake-up (`message_stored`,
+        // `lent_published`). So a
+        // sequence read here as `free(head)`, for the current `head` or a
+        // stale one, is unpublished, or its sender's fence comes after the
+        // select's and that sender finds the select linked and wakes it
+        // (waker invariant 4). A stale `tail` reads as "not held", which
+        // costs the select one more try at most.
+        let head = self.head.load(Ordering::Relaxed);
+        let tail = self.tail.load(Ordering::Relaxed);
+        // `tail` past `head`: a sender won the CAS for `head`; the sequence
+        // still `free(head)`: it has not published. (After its publish the
+        // sequence is `published(head)` and later `free(head + capacity)`;
+        // it never reads `free(head)` again.)
+        tail != head && self.slot(head).sequence.load(Ordering::Relaxed) == free(head)
+    }
+
+    fn has_lent_slots(&self) -> bool {
+        // Acquire: pairs with the Release decrement in `publish_lent` (every
+        // later change is an RMW, which continues its release sequence), so
+        // a receiver that reads 0 sees every lent slot's publish and finds
+        // its message. That this load sees every increment made before the
+        // close is the caller's side of the argument (`channel/close.rs`).
+        self.lent.load(Ordering::Acquire) != 0
     }
 
     /// The ring of cache-padded slots, allocated in full when the channel is

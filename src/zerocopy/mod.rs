@@ -55,6 +55,31 @@
 //!
 //! While a sender holds a slot, messages behind it cannot be received (FIFO),
 //! so keep guards short-lived.
+//!
+//! # Close
+//! A [`SendRef`] taken before [`close`](crate::Sender::close) is a send in
+//! flight that completes when the guard drops: until then receivers find the
+//! channel empty, not disconnected (`try_recv` and `try_recv_ref` say
+//! `Empty`; `recv`, `recv_ref`, their timed forms and select branches keep
+//! waiting, parked), and they receive its message once it is published; only
+//! then, with nothing else queued, do they see `Disconnected`. A guard
+//! requested after `close` is refused (`Disconnected`). A [`RecvRef`] holds a
+//! message already received, so it does not hold up a close.
+//!
+//! ```
+//! use may_channel::{Channel, TryRecvError};
+//! use may_channel::queue::Slots;
+//!
+//! let (tx, rx) = Channel::<Slots<2>>::new::<Vec<u8>>();
+//! let mut frame = tx.send_ref().unwrap();
+//! frame.extend_from_slice(b"last");
+//! assert!(rx.close());
+//! assert!(tx.send_ref().is_err()); // closed for new guards
+//! assert_eq!(rx.try_recv(), Err(TryRecvError::Empty)); // `frame` is on its way
+//! drop(frame); // published
+//! assert_eq!(rx.recv().unwrap(), b"last");
+//! assert!(rx.recv().is_err()); // closed and drained
+//! ```
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -110,7 +135,7 @@ pub(crate) trait Wake: Sync {
 
 impl<T: Send, F: Flavor> Wake for Shared<T, F> {
     fn stored(&self) {
-        self.message_stored(1);
+        self.lent_published();
     }
     fn taken(&self) {
         self.messages_taken(1);
@@ -171,7 +196,10 @@ impl<T, M: MetricsSink> DerefMut for SendRef<'_, T, M> {
 impl<T, M: MetricsSink> Drop for SendRef<'_, T, M> {
     fn drop(&mut self) {
         if let Some(claim) = self.claim.take() {
-            self.queue.publish(claim);
+            // Publishes, then stops counting the slot as lent: from here a
+            // closed channel may be reported drained once this message is
+            // taken. The wake-up comes last (its fence orders both).
+            self.queue.publish_lent(claim);
             self.metrics.on_send();
             self.wake.stored();
         }
@@ -255,12 +283,13 @@ where
     /// The slot holds a recycled value (or `T::default()` the first time).
     pub fn try_send_ref(&self) -> Result<SendRef<'_, T, M>, TrySendError<()>> {
         let shared = self.shared();
-        if shared.is_disconnected() {
-            return Err(TrySendError::Disconnected(()));
-        }
-        match shared.queue().claim_send() {
-            Some(claim) => Ok(self.lend(claim)),
-            None => Err(TrySendError::Full(())),
+        // The claim is a store in flight (see `channel/close.rs`): `admit`
+        // refuses it once the channel is closed, and a receiver that saw the
+        // close waits until it is counted as lent.
+        match shared.admit((), |()| shared.queue().claim_lent()) {
+            Ok(Some(claim)) => Ok(self.lend(claim)),
+            Ok(None) => Err(TrySendError::Full(())),
+            Err(()) => Err(TrySendError::Disconnected(())),
         }
     }
 
@@ -300,11 +329,13 @@ where
         deadline: Option<Instant>,
     ) -> Result<SendRef<'_, T, M>, SendTimeoutError<()>> {
         let shared = self.shared();
+        // As in `try_send_ref`: the claim goes through `admit`.
         let claimed = shared.wait_for(Side::Send, deadline, || {
-            if shared.is_disconnected() {
-                return Some(None);
+            match shared.admit((), |()| shared.queue().claim_lent()) {
+                Ok(Some(claim)) => Some(Some(claim)),
+                Ok(None) => None,
+                Err(()) => Some(None),
             }
-            shared.queue().claim_send().map(Some)
         });
         match claimed {
             Some(Some(claim)) => Ok(self.lend(claim)),
@@ -340,8 +371,10 @@ where
         if let Some(claim) = shared.queue().claim_recv() {
             return Ok(self.borrow_slot(claim));
         }
-        if shared.is_disconnected() {
-            // A message published just before the disconnect is visible now.
+        if shared.drained_if_disconnected() {
+            // Every store admitted before the disconnect has landed, and no
+            // slot is lent (see `channel/close.rs`): one more attempt finds
+            // what is left.
             return shared
                 .queue()
                 .claim_recv()
@@ -383,8 +416,9 @@ where
             if let Some(claim) = shared.queue().claim_recv() {
                 return Some(Some(claim));
             }
+            // As in `try_recv_ref`.
             shared
-                .is_disconnected()
+                .drained_if_disconnected()
                 .then(|| shared.queue().claim_recv())
         });
         match claimed {

@@ -110,3 +110,52 @@ fn a_timed_out_receiver_leaves_no_waiter_behind() {
         assert_eq!(parked.join().unwrap(), Ok(1));
     });
 }
+
+/// Many short timed waits in coroutines while busy threads compete with the
+/// workers: every wait ends in `Timeout`. (may 0.3.51 can lose a park's
+/// timeout when a worker is preempted at the wrong instant; the safety net
+/// for that, `src/channel/watchdog.rs`, has its own unit tests, since the
+/// race itself cannot be provoked on demand.)
+#[test]
+fn coroutine_timeouts_are_not_lost_when_workers_are_preempted() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const COROUTINES: usize = 8;
+    const WAITS: usize = 150;
+    within(120, || {
+        common::init_may();
+        let stop = Arc::new(AtomicBool::new(false));
+        let busy: Vec<_> = (0..4)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        let (_tx, rx) = UnboundedMpmc::new::<u32>();
+        let waiters: Vec<_> = (0..COROUTINES)
+            .map(|_| {
+                let rx = rx.clone();
+                may::go!(move || {
+                    for _ in 0..WAITS {
+                        assert_eq!(
+                            rx.recv_timeout(Duration::from_millis(1)),
+                            Err(RecvTimeoutError::Timeout)
+                        );
+                    }
+                })
+            })
+            .collect();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        for thread in busy {
+            thread.join().unwrap();
+        }
+    });
+}

@@ -153,6 +153,7 @@ mod receiver;
 mod sender;
 mod shared;
 mod waker;
+mod watchdog;
 
 use std::marker::PhantomData;
 use std::sync::Arc;

@@ -37,6 +37,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
+use super::watchdog;
 use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
 use crate::wait::{Context, Pause, WaitStrategy};
 
@@ -99,6 +100,14 @@ impl Waiter {
     /// the underlying park are absorbed here. In a coroutine, a cancel unwinds
     /// out of this call (may raises it at the park point).
     pub(crate) fn park(&self, context: Context, deadline: Option<Instant>) {
+        // A timed coroutine wait is watched: may can lose its timer (see
+        // `watchdog`).
+        let _watch = match (&self.unparker, deadline) {
+            (Unparker::Coroutine(coroutine), Some(deadline)) => {
+                Some(watchdog::watch(coroutine, deadline))
+            }
+            _ => None,
+        };
         let mut parked = false;
         while self.selected().is_none() {
             match deadline {

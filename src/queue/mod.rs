@@ -56,12 +56,16 @@
 //! cores, timing single calls from one more thread; its figure is the
 //! slowest of 256 consecutive calls, and `control` times an empty call (the
 //! measuring thread's own preemption). In the full `cargo bench` run behind
-//! the README's table (2026-11-25 18:39–18:55 UTC, 2-core development
-//! machine; criterion's mean of that figure): `control` 8 µs, `Slots` 19 µs,
-//! `Bounded` 23 µs, `Unbounded` 216 µs, against crossbeam-channel 256 µs,
-//! flume 110 µs and kanal 347 µs (both take a lock). Before `Bounded` had its
-//! own ring it wrapped crossbeam's `ArrayQueue`: 448 µs in an earlier run
-//! whose `control` was 14 µs.
+//! the README's table (2026-11-25 20:00–20:14 UTC, 2-core development
+//! machine; criterion's mean of that figure): `control` 9 µs, `Slots` 23 µs,
+//! `Bounded` 23 µs, `Unbounded` 112 µs, against crossbeam-channel 196 µs,
+//! flume 99 µs and kanal 511 µs (both take a lock). `Unbounded`'s remaining
+//! figure comes from the segment switch above: in one instrumented run,
+//! about twenty operations (of all threads) waited for a switching thread
+//! long enough to start yielding. With crossbeam's `SegQueue` underneath,
+//! `Unbounded` measured 216 µs in the previous full run (`control` 8 µs);
+//! before `Bounded` had its own ring it wrapped crossbeam's `ArrayQueue`:
+//! 448 µs in an earlier run whose `control` was 14 µs.
 //!
 //! # Implementing your own queue
 //!

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{DropLog, Runner, Tracked, wait_until, within};
+use common::{DropLog, Runner, Tracked, await_cond, within};
 use may_channel::backpressure::{Block, HasSend};
 use may_channel::flavors::{
     BoundedBlocking, BoundedRejecting, InstrumentedBounded, InstrumentedUnbounded, LatestN,
@@ -21,22 +21,6 @@ use may_channel::{
     Channel, Flavor, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender,
     TryRecvError, TrySendError, select,
 };
-
-/// Waits until `cond` holds, sleeping the coroutine (on one may worker the
-/// peers run only while the caller is parked) or the thread.
-fn await_cond(what: &str, mut cond: impl FnMut() -> bool) {
-    if !may::coroutine::is_coroutine() {
-        return wait_until(30, what, cond);
-    }
-    let start = std::time::Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "gave up waiting until {what}"
-        );
-        may::coroutine::sleep(Duration::from_millis(1));
-    }
-}
 
 // --------------------------------------------------------------- basics
 

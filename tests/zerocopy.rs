@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{DropLog, Runner, Tracked, wait_until, within};
+use common::{DropLog, Runner, Tracked, await_cond, wait_until, within};
 use may_channel::backpressure::{Block, Reject};
 use may_channel::metrics::{Counters, NoMetrics};
 use may_channel::queue::Slots;
@@ -334,22 +334,6 @@ fn guards_outstanding_when_the_other_side_goes() {
 }
 
 // ------------------------------------------------ close with a live guard
-
-/// Waits until `cond` holds, sleeping the coroutine (on one may worker the
-/// peers run only while the caller is parked) or the thread.
-fn await_cond(what: &str, mut cond: impl FnMut() -> bool) {
-    if !may::coroutine::is_coroutine() {
-        return wait_until(30, what, cond);
-    }
-    let start = std::time::Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "gave up waiting until {what}"
-        );
-        may::coroutine::sleep(Duration::from_millis(1));
-    }
-}
 
 /// A `SendRef` taken before `close` is a send in flight: while it lives the
 /// channel is empty, not disconnected, for every kind of receive; its

@@ -92,6 +92,23 @@ pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until `cond` holds, sleeping the coroutine (on one may worker the
+/// peers run only while the caller is parked) or, outside a coroutine, the
+/// thread ([`wait_until`]); panics after 30 s.
+pub fn await_cond(what: &str, mut cond: impl FnMut() -> bool) {
+    if !may::coroutine::is_coroutine() {
+        return wait_until(30, what, cond);
+    }
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "gave up waiting until {what}"
+        );
+        may::coroutine::sleep(Duration::from_millis(1));
+    }
+}
+
 /// Runs the calling test in a child process (this test binary, filtered to
 /// this one test, with `child_env` set to its name) and fails if the child
 /// fails, runs no test, or is still running after `limit` plus a margin.

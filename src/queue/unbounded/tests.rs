@@ -181,17 +181,11 @@ fn many_senders_and_receivers_each_message_once_in_sender_order() {
     for sender in senders {
         sender.join().unwrap();
     }
-    let mut all: Vec<_> = receivers
+    let all: Vec<_> = receivers
         .into_iter()
         .flat_map(|r| r.join().unwrap())
         .collect();
-    all.sort_unstable();
-    let expected: Vec<_> = (0..SENDERS)
-        .flat_map(|s| (0..EACH).map(move |i| (s, i)))
-        .collect();
-    assert_eq!(all, expected, "every message exactly once");
-    assert!(queue.take_next().is_none());
-    assert!(live(&queue) <= 2, "every drained segment freed");
+    assert_drained_exactly_once(&queue, all, SENDERS, EACH);
 }
 
 /// Senders that stop between claim and write on purpose (a yield), against
@@ -237,15 +231,26 @@ fn stalling_senders_against_impatient_receivers_lose_nothing() {
     for sender in senders {
         sender.join().unwrap();
     }
-    got.sort_unstable();
-    let expected: Vec<_> = (0..SENDERS)
-        .flat_map(|s| (0..EACH).map(move |i| (s, i)))
-        .collect();
-    assert_eq!(got, expected, "every message exactly once");
-    assert!(queue.take_next().is_none());
-    assert!(live(&queue) <= 2, "every drained segment freed");
+    assert_drained_exactly_once(&queue, got, SENDERS, EACH);
     eprintln!(
         "abandoned and re-sent: {}",
         abandoned.load(Ordering::Relaxed)
     );
+}
+
+/// `got` holds message `(s, i)` once for every sender `s` and index `i`,
+/// the queue is empty and its drained segments are freed.
+fn assert_drained_exactly_once(
+    queue: &UnboundedQueue<(usize, usize)>,
+    mut got: Vec<(usize, usize)>,
+    senders: usize,
+    each: usize,
+) {
+    got.sort_unstable();
+    let expected: Vec<_> = (0..senders)
+        .flat_map(|s| (0..each).map(move |i| (s, i)))
+        .collect();
+    assert_eq!(got, expected, "every message exactly once");
+    assert!(queue.take_next().is_none());
+    assert!(live(queue) <= 2, "every drained segment freed");
 }

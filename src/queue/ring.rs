@@ -64,6 +64,7 @@ pub(crate) fn claim<'a>(
     sequence_at: impl Fn(usize) -> &'a AtomicUsize,
     ready: fn(usize) -> usize,
 ) -> Option<usize> {
+    let backoff = Backoff::new();
     // Relaxed: a guess until the CAS below wins it; the slot's contents are
     // ordered by its sequence (Acquire/Release).
     let mut position = counter.load(Ordering::Relaxed);
@@ -82,7 +83,14 @@ pub(crate) fn claim<'a>(
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return Some(position),
-                Err(current) => position = current,
+                Err(current) => {
+                    // Another claimant won: pause before retrying from
+                    // what the CAS saw, so the winner keeps the line for
+                    // its next operation instead of every claimant pulling
+                    // it back at once.
+                    position = current;
+                    backoff.spin();
+                }
             },
             // Not ready: the previous lap's message is still there (full),
             // nothing is published (empty), or a peer holds the slot.

@@ -56,10 +56,12 @@
 //! cores, timing single calls from one more thread; its figure is the
 //! slowest of 256 consecutive calls, and `control` times an empty call (the
 //! measuring thread's own preemption). In the full `cargo bench` run behind
-//! the README's table (2026-11-25 20:00–20:14 UTC, 2-core development
-//! machine; criterion's mean of that figure): `control` 9 µs, `Slots` 23 µs,
-//! `Bounded` 23 µs, `Unbounded` 112 µs, against crossbeam-channel 196 µs,
-//! flume 99 µs and kanal 511 µs (both take a lock). `Unbounded`'s remaining
+//! the README's table (2026-11-25 20:36–20:49 UTC, 2-core development
+//! machine; criterion's mean of that figure): `control` 9 µs, `Slots` 21 µs,
+//! `Bounded` 21 µs, `Unbounded` 127 µs, against crossbeam-channel 944 µs,
+//! flume 103 µs and kanal 309 µs (both take a lock); the peers' figures vary
+//! most between runs (crossbeam-channel measured 196 µs in the run before,
+//! where `Unbounded` measured 112 µs). `Unbounded`'s remaining
 //! figure comes from the segment switch above: in one instrumented run,
 //! about twenty operations (of all threads) waited for a switching thread
 //! long enough to start yielding. With crossbeam's `SegQueue` underneath,

@@ -69,12 +69,13 @@ pub fn within<R: Send + 'static>(secs: u64, f: impl FnOnce() -> R + Send + 'stat
     });
     match done_rx.recv_timeout(Duration::from_secs(secs)) {
         Ok(()) => worker.join().expect("test body panicked"),
-        Err(_) => {
-            if worker.is_finished() {
-                // The body panicked before signalling: surface its panic.
-                worker.join().expect("test body panicked");
-                unreachable!()
-            }
+        // The body panicked (its sender was dropped while unwinding):
+        // surface its own panic, not a timeout.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Ok(_) => unreachable!("the body returns only after signalling"),
+            Err(payload) => std::panic::resume_unwind(payload),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
             panic!("test body did not finish within {secs}s: deadlock or lost wake-up")
         }
     }

@@ -517,64 +517,46 @@ fn a_queue_with_more_workers_than_nodes_still_reaches_them_all() {
 /// that parked the worker thread instead would hang here (watchdog).
 #[test]
 fn coroutines_on_one_may_worker_park_and_wake_across_nodes() {
-    const CHILD_ENV: &str = "MAY_CHANNEL_NUMA_ONE_WORKER_CHILD";
-    const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(30);
-    common::in_child_process(CHILD_ENV, WATCHDOG, |_| {
-        may::config().set_workers(1).set_stack_size(0x2_0000);
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let root = may::go!(move || {
-            const EACH: usize = 500;
-            let log = DropLog::new(4 * EACH);
-            let (tx, rx) = homed_channel::<Tracked>(four_with_distances(), Affinity::Node(3));
-            // Consumers first, so they park on an empty channel.
-            let consumers: Vec<_> = (0..3)
-                .map(|_| {
-                    let rx = rx.clone();
-                    let handle = may::go!(move || rx.iter().map(|m| m.id).collect::<Vec<_>>());
-                    common::keep_alive(handle.coroutine());
-                    handle
-                })
-                .collect();
-            drop(rx);
-            let producers: Vec<_> = (0..4)
-                .map(|node| {
-                    let (tx, log) = (tx.clone(), log.clone());
-                    let handle = may::go!(move || {
-                        for i in 0..EACH {
-                            tx.send_to_worker(node, log.item(node * EACH + i)).unwrap();
-                            if i % 50 == 0 {
-                                may::coroutine::yield_now();
-                            }
+    common::on_one_worker("MAY_CHANNEL_NUMA_ONE_WORKER_CHILD", || {
+        const EACH: usize = 500;
+        let log = DropLog::new(4 * EACH);
+        let (tx, rx) = homed_channel::<Tracked>(four_with_distances(), Affinity::Node(3));
+        // Consumers first, so they park on an empty channel.
+        let consumers: Vec<_> = (0..3)
+            .map(|_| {
+                let rx = rx.clone();
+                let handle = may::go!(move || rx.iter().map(|m| m.id).collect::<Vec<_>>());
+                common::keep_alive(handle.coroutine());
+                handle
+            })
+            .collect();
+        drop(rx);
+        let producers: Vec<_> = (0..4)
+            .map(|node| {
+                let (tx, log) = (tx.clone(), log.clone());
+                let handle = may::go!(move || {
+                    for i in 0..EACH {
+                        tx.send_to_worker(node, log.item(node * EACH + i)).unwrap();
+                        if i % 50 == 0 {
+                            may::coroutine::yield_now();
                         }
-                    });
-                    common::keep_alive(handle.coroutine());
-                    handle
-                })
-                .collect();
-            drop(tx);
-            for producer in producers {
-                producer.join().unwrap();
-            }
-            let mut all: Vec<usize> = consumers
-                .into_iter()
-                .flat_map(|c| c.join().unwrap())
-                .collect();
-            all.sort_unstable();
-            assert_eq!(all, (0..4 * EACH).collect::<Vec<_>>());
-            log.assert_all_dropped_once();
-            let _ = done_tx.send(());
-        });
-        common::keep_alive(root.coroutine());
-        match done_rx.recv_timeout(WATCHDOG) {
-            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                if let Err(panic) = root.join() {
-                    std::panic::resume_unwind(panic);
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                panic!("not finished after {WATCHDOG:?} on one may worker")
-            }
+                    }
+                });
+                common::keep_alive(handle.coroutine());
+                handle
+            })
+            .collect();
+        drop(tx);
+        for producer in producers {
+            producer.join().unwrap();
         }
+        let mut all: Vec<usize> = consumers
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..4 * EACH).collect::<Vec<_>>());
+        log.assert_all_dropped_once();
     });
 }
 

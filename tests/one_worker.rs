@@ -14,8 +14,8 @@
 mod common;
 
 use std::panic;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Once, mpsc};
 use std::time::Duration;
 
 use may_channel::backpressure::HasSend;
@@ -25,26 +25,12 @@ use may_channel::{
     Channel, Flavor, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TryRecvError,
 };
 
-/// How long a test may run before the watchdog calls it a deadlock (each
-/// takes a fraction of a second).
-const WATCHDOG: Duration = Duration::from_secs(30);
 /// Messages per producer in the round trips.
 const PER_PRODUCER: usize = 1_000;
 const PRODUCERS: usize = 2;
 const CONSUMERS: usize = 2;
 
 // ------------------------------------------------------------- harness
-
-static MAY_CONFIG: Once = Once::new();
-
-fn init_may() {
-    MAY_CONFIG.call_once(|| {
-        // A stack large enough for a failing assertion's panic message and
-        // backtrace in a debug build.
-        may::config().set_workers(1).set_stack_size(0x2_0000);
-    });
-    assert_eq!(may::config().get_workers(), 1);
-}
 
 /// Spawns a coroutine. Called from inside a coroutine, so the new one is
 /// queued on the (single) worker's local queue. (Coroutines spawned from an
@@ -72,35 +58,15 @@ fn join<T>(handle: may::coroutine::JoinHandle<T>) -> T {
         .unwrap_or_else(|payload| panic::resume_unwind(payload))
 }
 
-/// Runs `body` as a root coroutine on the single worker, under a watchdog:
-/// fails if it has not finished within [`WATCHDOG`]; a panic in it is
-/// re-raised.
-fn on_one_worker(name: &str, body: impl FnOnce() + Send + 'static) {
-    init_may();
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let root = spawn(move || {
-        body();
-        // The watchdog may have given up already; nothing to do then.
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(WATCHDOG) {
-        // `Disconnected`: the body panicked; `join` re-raises the panic.
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => join(root),
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!(
-            "{name}: not finished after {WATCHDOG:?} on one may worker: a blocking call parked \
-             the worker thread instead of the coroutine, a waiting coroutine never let its \
-             peer run, or a wake-up was lost"
-        ),
-    }
-}
-
 /// Tells a child process which test to run for real.
 const CHILD_ENV: &str = "MAY_CHANNEL_ONE_WORKER_CHILD";
 
-/// Runs the calling test's `body` in a child process (see
-/// `common::in_child_process`).
+/// Runs the calling test's `body` as a coroutine on one may worker, in a
+/// child process under a watchdog (`common::on_one_worker`): a blocking call
+/// that parked the worker thread instead of the coroutine, a waiting
+/// coroutine that never let its peer run, or a lost wake-up fails the test.
 fn isolated(body: impl FnOnce() + Send + 'static) {
-    common::in_child_process(CHILD_ENV, WATCHDOG, |test| on_one_worker(test, body));
+    common::on_one_worker(CHILD_ENV, body);
 }
 
 // --------------------------------------------------------- round trips

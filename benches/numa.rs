@@ -7,8 +7,8 @@
 //! two nodes of one CPU each, so `home` reads the current CPU, cached per
 //! thread) on the same workloads.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod task_pool;
+
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -19,12 +19,12 @@ use may_channel::placement::{Anywhere, Numa, NumaNode, Topology};
 use may_channel::queue::{WorkStealing, Workers};
 use may_channel::wait::SpinThenPark;
 use may_channel::{Channel, ChannelBuilder, Flavor, Pair};
+use task_pool::{TASKS_PER_WORKER, pool};
 
 /// The same queue as [`NumaWorkStealing`], placed `Anywhere`.
 type AnywhereWorkStealing = Channel<WorkStealing, SpinThenPark, Unlimited, NoMetrics, Anywhere>;
 
 const MESSAGES: usize = 10_000;
-const TASKS_PER_WORKER: usize = 20_000;
 
 fn anywhere() -> Pair<usize, AnywhereWorkStealing> {
     // One queue, as the NUMA channel has on a one-node machine.
@@ -78,39 +78,6 @@ where
     }
 }
 
-/// A task pool of two threads, as in benches/work_stealing.rs.
-fn pool<F: Flavor>((tx, rx): Pair<usize, F>)
-where
-    F::Backpressure: may_channel::backpressure::HasSend,
-{
-    const WORKERS: usize = 2;
-    let done = Arc::new(AtomicUsize::new(0));
-    let total = WORKERS * TASKS_PER_WORKER;
-    let threads: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (tx, rx, done) = (tx.clone(), rx.clone(), Arc::clone(&done));
-            std::thread::spawn(move || {
-                for task in 0..TASKS_PER_WORKER {
-                    tx.send(task).unwrap();
-                    if task % 8 == 7 {
-                        for _ in 0..8 {
-                            if rx.try_recv().is_ok() {
-                                done.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
-                }
-                while done.load(Ordering::Relaxed) < total {
-                    if rx.recv_timeout(Duration::from_millis(1)).is_ok() {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    threads.into_iter().for_each(|t| t.join().unwrap());
-}
-
 fn bench(c: &mut Criterion) {
     let (probe, _) = numa();
     assert_eq!(probe.workers(), 1, "one node, one queue");
@@ -130,10 +97,10 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
     group.throughput(Throughput::Elements((2 * TASKS_PER_WORKER) as u64));
-    group.bench_function("Anywhere", |b| b.iter(|| pool(anywhere())));
-    group.bench_function("Numa", |b| b.iter(|| pool(numa())));
+    group.bench_function("Anywhere", |b| b.iter(|| pool(2, anywhere())));
+    group.bench_function("Numa", |b| b.iter(|| pool(2, numa())));
     group.bench_function("Numa (synthetic 2 nodes)", |b| {
-        b.iter(|| pool(numa_two_nodes()))
+        b.iter(|| pool(2, numa_two_nodes()))
     });
     group.finish();
 }

@@ -149,3 +149,31 @@ fn cancelling_many_parked_coroutines_keeps_the_channel_consistent() {
         );
     });
 }
+
+/// A coroutine cancelled in a *timed* receive (which also registers with
+/// the timeout watchdog) unwinds out cleanly: no waiter or gauge is left,
+/// nothing queued is lost, and the next timed receiver is woken by a send.
+#[test]
+fn cancelled_timed_receiver_leaves_nothing_behind() {
+    use std::time::Duration;
+
+    within(30, || {
+        let log = DropLog::new(1);
+        let (tx, rx) = Watched::<4>::new::<Tracked>();
+        let doomed_rx = rx.clone();
+        let doomed = may::go!(move || doomed_rx.recv_timeout(Duration::from_secs(60)).is_ok());
+        wait_until(20, "the coroutine parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
+        cancel(doomed);
+        assert_eq!(tx.metrics().blocked_receivers, 0);
+
+        let live = may::go!(move || rx.recv_timeout(Duration::from_secs(60)).map(|m| m.id));
+        wait_until(20, "the live receiver parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
+        tx.send(log.item(0)).unwrap();
+        assert_eq!(live.join().unwrap(), Ok(0));
+        log.assert_all_dropped_once();
+    });
+}

@@ -278,6 +278,9 @@ pub trait RawQueue<T>: Send + Sync {
     /// when the publish it missed is followed by a wake-up that will find
     /// the waiter (the sender's own fence and wake-up). Other queues keep
     /// the default, `false`: their stores finish inside `push`.
+    // Plumbing for the crate's own lending queue (`Slots`), hidden from the
+    // documented contract: a custom queue keeps the default.
+    #[doc(hidden)]
     fn head_held_by_sender(&self) -> bool {
         false
     }
@@ -289,6 +292,9 @@ pub trait RawQueue<T>: Send + Sync {
     /// `Disconnected` (see `channel/close.rs`, which also says what ordering
     /// the answer needs). Other queues keep the default, `false`: every store
     /// they accept finishes inside the channel's in-flight bracket.
+    // Plumbing for the crate's own lending queue (`Slots`), hidden from the
+    // documented contract: a custom queue keeps the default.
+    #[doc(hidden)]
     fn has_lent_slots(&self) -> bool {
         false
     }

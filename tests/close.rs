@@ -425,13 +425,19 @@ fn close_then_drain_under_load_coroutines() {
     within(120, || shutdown_every_flavour(Runner::Coroutines));
 }
 
-/// The race itself, many times over: senders spin on `try_send` into a
-/// one-slot channel (so the receiver is always caught up, and a late push
-/// would land in an empty channel) while another thread closes; the receiver
-/// must get every message reported sent before it sees `Disconnected`.
-fn racing_close(rounds: usize) {
+/// The race itself, many times over: senders spin on `try_send` (into a
+/// one-slot channel, the receiver is always caught up, and a late push would
+/// land in an empty channel) while another thread closes; the receiver must
+/// get every message reported sent before it sees `Disconnected`, and no
+/// message may land after it. The bounded ring and the unbounded list close
+/// themselves (their tail carries the mark); the priority queue is bracketed
+/// by the core.
+fn racing_close<F: Flavor>(
+    rounds: usize,
+    make: impl Fn() -> (Sender<usize, F>, Receiver<usize, F>),
+) {
     for _ in 0..rounds {
-        let (tx, rx) = BoundedBlocking::<1>::new();
+        let (tx, rx) = make();
         let go = Arc::new(AtomicBool::new(false));
         let senders: Vec<_> = (0..3)
             .map(|_| {
@@ -473,7 +479,17 @@ fn racing_close(rounds: usize) {
 
 #[test]
 fn a_send_racing_close_is_refused_or_received() {
-    within(120, || racing_close(200));
+    within(120, || racing_close(200, BoundedBlocking::<1>::new));
+}
+
+#[test]
+fn a_send_racing_close_is_refused_or_received_unbounded() {
+    within(120, || racing_close(200, UnboundedMpmc::new));
+}
+
+#[test]
+fn a_send_racing_close_is_refused_or_received_bracketed() {
+    within(120, || racing_close(200, PriorityBounded::<1>::new));
 }
 
 // --------------------------------------------------------------- select

@@ -7,11 +7,13 @@
 //! be sending. A sender that checks the flag and then pushes can pass the
 //! check just before `close()`; if a receiver then finds the queue empty and
 //! reports `Disconnected`, the push lands after the receivers stopped, and a
-//! message the sender was told was sent is never received. The queues are
-//! crossbeam's (they cannot be closed atomically with their tail), so the
-//! core brackets every store instead.
+//! message the sender was told was sent is never received. The crate's ring
+//! and list close atomically with their tail ("Queues that close
+//! themselves", below); for every other queue (a custom one, the priority
+//! and work-stealing compositions, the rendezvous slot, the lending ring)
+//! the core brackets every store instead.
 //!
-//! # The protocol
+//! # The protocol (the bracket)
 //!
 //! Every OS thread owns a *mark* (a cache-padded word, leased from a global
 //! registry for the thread's life): the address of the channel it is
@@ -61,6 +63,34 @@
 //! destructor) falls back to a per-channel counter (`fetch_add` /
 //! `fetch_sub`, the same argument with the counter in place of the mark).
 //!
+//! # Queues that close themselves
+//!
+//! A queue whose [`RawQueue::CLOSES`](crate::queue::RawQueue::CLOSES) is
+//! `true` (the bounded ring on 64-bit targets, the unbounded list) keeps a
+//! closed mark in its tail word, and its senders claim their place with a
+//! CAS on that word. Such a channel brackets nothing (`Shared::admit` only
+//! checks the flag, `Relaxed`, as a shortcut):
+//!
+//! - `close()` sets the flag (`SeqCst` swap), then closes the queue; from
+//!   then on every store that has not claimed its place is refused, and the
+//!   sender reads the flag to report "disconnected" (the queue's `Release`
+//!   mark and the sender's `Acquire` read of it make the flag visible).
+//! - A receiver that finds the channel empty and the flag set closes the
+//!   queue itself (idempotent: the closing thread may not have got there),
+//!   then pops until the queue has nothing left, waiting (spinning, then
+//!   yielding) while a store that claimed its place before the mark is still
+//!   writing (`Shared::last_take`). Only then does it report `Disconnected`.
+//!
+//! Why no message is lost: a store that claimed its place did so before the
+//! mark in the tail's modification order, so the receiver, which reads the
+//! tail after its own close (or one it saw), counts that place, and waits
+//! until it was written and popped; a store that had not claimed its place
+//! is refused and hands its message back. Why the wait is short: a store
+//! claims and writes inside one non-blocking call, never across a park or
+//! user code, as for the bracket below. The unbounded list's receivers do
+//! not even wait: they give up on an unwritten slot after a few spins, and
+//! its sender's retry then finds the mark and is refused.
+//!
 //! # Lent slots (zero-copy)
 //!
 //! A [`SendRef`](crate::zerocopy::SendRef) is a store in two steps: its slot
@@ -108,6 +138,9 @@
 //! slots; for the others `has_lent_slots` is the constant `false`.
 //!
 //! # Cost
+//!
+//! Queues that close themselves: nothing per send beyond a relaxed load of
+//! the flag. The bracket, for all other queues:
 //!
 //! One atomic swap on a cache line owned by the sending thread and one plain
 //! release store per send (a first version counted in flight with two RMWs on

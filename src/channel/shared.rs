@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crossbeam_utils::CachePadded;
+use crossbeam_utils::{Backoff, CachePadded};
 
 use super::Flavor;
 use super::close::InFlight;
@@ -67,6 +67,14 @@ enum Attempt<R> {
 }
 
 impl<T: Send, F: Flavor> Shared<T, F> {
+    /// Whether the queue refuses stores itself once closed
+    /// ([`RawQueue::CLOSES`]): then no store is bracketed (see `close.rs`).
+    const QUEUE_CLOSES: bool = <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::CLOSES;
+    /// Whether the queue's stores end with a `SeqCst` write
+    /// ([`RawQueue::PUBLISHES_SEQCST`]): then no fence follows them.
+    const QUEUE_PUBLISHES_SEQCST: bool =
+        <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::PUBLISHES_SEQCST;
+
     pub(crate) fn new(
         queue: QueueOf<T, F>,
         wait: F::Wait,
@@ -207,6 +215,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if self.disconnected.swap(true, Ordering::SeqCst) {
             return false;
         }
+        if Self::QUEUE_CLOSES {
+            // After the flag: a store the queue refuses then finds it set.
+            self.queue.close();
+        }
         fence(Ordering::SeqCst);
         self.receivers.notify_all();
         self.senders.notify_all();
@@ -221,6 +233,16 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// block or run user code.
     #[inline]
     pub(crate) fn admit<E, R>(&self, item: E, store: impl FnOnce(E) -> R) -> Result<R, E> {
+        if Self::QUEUE_CLOSES {
+            // The queue's closed mark decides which stores made it, so
+            // nothing is bracketed (see `close.rs`); a store it refuses is
+            // classified by the caller (`refused`). Relaxed: a shortcut that
+            // spares a closed queue the attempt, nothing more.
+            if self.disconnected.load(Ordering::Relaxed) {
+                return Err(item);
+            }
+            return Ok(store(item));
+        }
         let _in_flight = self.in_flight.enter();
         // SeqCst: after the mark swap in the single total order (see
         // `close.rs`).
@@ -242,6 +264,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if !self.disconnected.load(Ordering::SeqCst) {
             return false;
         }
+        if Self::QUEUE_CLOSES {
+            // The thread that disconnected may not have closed the queue
+            // yet: close it here, so that no store can land unseen after
+            // this receiver's last attempt (`last_take`).
+            self.queue.close();
+            return true;
+        }
         self.in_flight.wait_idle();
         // After the wait: a slot lent before the close was counted inside
         // the bracket the wait has seen end (see `close.rs`). Only lending
@@ -250,6 +279,40 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     // ---------------------------------------------------------- wake-ups
+
+    /// The last receive attempt once `drained_if_disconnected` said yes: a
+    /// message, or `None` when the channel is drained. A closed queue that
+    /// [closes itself](RawQueue::CLOSES) may still hold stores that claimed
+    /// their place before the close and are being written: they are waited
+    /// for (each is one non-blocking store, so the wait is short, as for the
+    /// bracket's `wait_idle`).
+    fn last_take<R>(&self, mut take_one: impl FnMut() -> Option<R>) -> Option<R> {
+        if !Self::QUEUE_CLOSES {
+            return take_one();
+        }
+        let backoff = Backoff::new();
+        loop {
+            if let Some(taken) = take_one() {
+                return Some(taken);
+            }
+            if self.queue.is_empty() {
+                return None;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// A store the queue refused: `Err` hands it back as "disconnected" when
+    /// the channel is (a closed queue refuses every store, and the flag is
+    /// set before the queue is closed), `Ok` when there was no room.
+    #[inline]
+    fn refused<E>(&self, item: E) -> Result<E, E> {
+        if self.is_disconnected() {
+            Err(item)
+        } else {
+            Ok(item)
+        }
+    }
 
     /// A slot lent to a sender (zero-copy) was published: wake a receiver,
     /// or every receiver once the channel is disconnected. After a close,
@@ -278,6 +341,19 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     pub(crate) fn message_stored(&self, count: usize) {
         fence(Ordering::SeqCst);
         self.receivers.notify_many(count);
+    }
+
+    /// `count` messages were stored by the queue's own store methods (a
+    /// route through `admit`): wake a receiver. When the queue's store ended
+    /// with a `SeqCst` write, that write is the sender's half of waker
+    /// invariant 4 and the fence is skipped.
+    #[inline]
+    fn queue_stored(&self, count: usize) {
+        if Self::QUEUE_PUBLISHES_SEQCST {
+            self.receivers.notify_many_after_seqcst(count);
+        } else {
+            self.message_stored(count);
+        }
     }
 
     /// `count` messages were taken: wake senders waiting for room and a
@@ -410,10 +486,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
     ) -> Result<Option<T>, Envelope<T, Stamp<F>>> {
         if self.front.is_empty() || !self.is_full() {
-            let outcome = self.admit(envelope, store_evicting)?;
+            let outcome = self.admit_evicting(envelope, store_evicting)?;
             return Ok(self.stored_evicting(outcome));
         }
-        let outcome = self.admit(envelope, |envelope| match store(envelope) {
+        let outcome = self.admit_evicting(envelope, |envelope| match store(envelope) {
             Ok(()) => Ok(None),
             Err(envelope) => store_evicting(envelope),
         })?;
@@ -428,6 +504,19 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 Ok(Some(oldest))
             }
             None => Ok(second),
+        }
+    }
+
+    /// `admit` for an evict-and-store: a store the queue refused because it
+    /// is closed comes back as `Err`, not as a refusal to discard.
+    fn admit_evicting(
+        &self,
+        envelope: Envelope<T, Stamp<F>>,
+        store: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
+    ) -> Result<Evicted<T, F>, Envelope<T, Stamp<F>>> {
+        match self.admit(envelope, store)? {
+            Err(envelope) => self.refused(envelope).map(Err),
+            stored => Ok(stored),
         }
     }
 
@@ -555,7 +644,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
         refused.extend(msgs);
         if stored != 0 {
-            self.message_stored(stored);
+            self.queue_stored(stored);
         }
         refused
     }
@@ -686,7 +775,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 self.stored_one();
                 Ok(())
             }
-            Ok(Err(envelope)) => Err(TrySendError::Full(envelope.msg)),
+            Ok(Err(envelope)) => match self.refused(envelope) {
+                Ok(envelope) => Err(TrySendError::Full(envelope.msg)),
+                Err(envelope) => Err(TrySendError::Disconnected(envelope.msg)),
+            },
             Err(envelope) => Err(TrySendError::Disconnected(envelope.msg)),
         }
     }
@@ -742,13 +834,21 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                     self.stored_one();
                     Ok(())
                 }
-                // As in `send_until`: unreachable for `NeverFull`, and
-                // `Refuse` channels have no `send`.
-                Ok(Err(envelope)) => Err(SendTimeoutError::Timeout(envelope.msg)),
+                // `NeverFull`: refused only when closed; `Refuse` channels
+                // have no `send`.
+                Ok(Err(envelope)) => match self.refused(envelope) {
+                    Ok(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
+                    Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
+                },
                 Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
             },
             OnFull::DiscardIncoming => {
-                match self.admit(envelope, store) {
+                match self
+                    .admit(envelope, store)
+                    .and_then(|outcome| match outcome {
+                        Ok(()) => Ok(Ok(())),
+                        Err(envelope) => self.refused(envelope).map(Err),
+                    }) {
                     Ok(Ok(())) => self.stored_one(),
                     Ok(Err(envelope)) => {
                         self.metrics.on_discard();
@@ -770,7 +870,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     fn stored_one(&self) {
         self.metrics.on_send();
-        self.message_stored(1);
+        self.queue_stored(1);
     }
 
     /// `try_recv` through `take`, which returns an envelope and what the
@@ -818,7 +918,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if self.drained_if_disconnected() {
             // Every send that passed its check before the disconnect has
             // landed (see `close.rs`): one more attempt finds what is left.
-            return Some(take_one().ok_or(()));
+            return Some(self.last_take(take_one).ok_or(()));
         }
         None
     }
@@ -853,7 +953,7 @@ where
             return Some(Ok(held));
         }
         if self.drained_if_disconnected() {
-            return Some(take_one().ok_or(()));
+            return Some(self.last_take(take_one).ok_or(()));
         }
         None
     }
@@ -1080,10 +1180,11 @@ mod tests {
     use std::time::Duration;
 
     use crate::Channel;
-    use crate::error::TryRecvError;
-    use crate::queue::{RawQueue, Unbounded};
+    use crate::error::{TryRecvError, TrySendError};
+    use crate::queue::{Bounded, Prioritized, RawQueue, Unbounded};
 
-    /// A send that passed its check before `close` and stores after it: a
+    /// A send that passed its check before `close` and stores after it, on
+    /// a queue that does not close itself (the core brackets its stores): a
     /// receiver that finds the channel closed and empty meanwhile must wait
     /// for that store and receive the message, not report `Disconnected`.
     /// The store is held open on purpose (the real window is a few
@@ -1091,7 +1192,9 @@ mod tests {
     /// time.
     #[test]
     fn a_receiver_waits_for_a_send_in_flight_across_close() {
-        let (tx, rx) = Channel::<Unbounded>::new::<u32>();
+        let (tx, rx) = Channel::<Prioritized<Unbounded>>::new::<u32>();
+        // The bracket, not the queue, decides here.
+        const { assert!(!<Prioritized<Unbounded> as crate::queue::QueueStrategy>::Queue::<u32>::CLOSES) };
         let (checked_tx, checked_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         std::thread::scope(|scope| {
@@ -1116,6 +1219,43 @@ mod tests {
             assert!(matches!(sender.join().unwrap(), Ok(Ok(()))));
             assert_eq!(receiver.join().unwrap(), Ok(7));
             assert!(waited, "the receiver did not wait for the send in flight");
+        });
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    }
+
+    /// The same race on a ring, which closes itself (`RawQueue::CLOSES`,
+    /// no bracket): a sender that claimed its slot before `close` and
+    /// writes after it. The receiver must wait for the write and receive
+    /// the message; a send that had not claimed is refused with its message.
+    #[test]
+    fn a_receiver_waits_for_a_claimed_slot_across_close() {
+        if !<Bounded<4> as crate::queue::QueueStrategy>::Queue::<u32>::CLOSES {
+            return; // 32-bit targets bracket the ring's stores instead.
+        }
+        let (tx, rx) = Channel::<Bounded<4>>::new::<u32>();
+        let (claimed_tx, claimed_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            let tx = &tx;
+            let sender = scope.spawn(move || {
+                let shared = tx.shared();
+                let ring = shared.queue.ring();
+                let position = ring.claim_tail().expect("open and empty");
+                claimed_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                ring.write_claimed(position, shared.envelope(7));
+            });
+            claimed_rx.recv().unwrap();
+            assert!(rx.close());
+            assert!(matches!(tx.try_send(8), Err(TrySendError::Disconnected(8))));
+            let receiver = scope.spawn(|| rx.try_recv());
+            // Not a timing assertion, as above.
+            std::thread::sleep(Duration::from_millis(20));
+            let waited = !receiver.is_finished();
+            release_tx.send(()).unwrap();
+            sender.join().unwrap();
+            assert_eq!(receiver.join().unwrap(), Ok(7));
+            assert!(waited, "the receiver did not wait for the claimed slot");
         });
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     }

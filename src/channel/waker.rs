@@ -26,6 +26,10 @@
 //!    `waiting`. Whichever fence comes second in the single total order of
 //!    `SeqCst` fences sees the other side's write: either the peer sees the
 //!    waiter linked and wakes it, or the waiter's re-check sees the change.
+//!    A peer whose change is itself a `SeqCst` read-modify-write (a queue
+//!    with `RawQueue::PUBLISHES_SEQCST`) skips its fence and reads
+//!    `waiting` with `SeqCst` ([`WaitList::notify_many_after_seqcst`]): the
+//!    same argument, with the write in the fence's place.
 //! 5. A waiter whose re-check succeeds *abandons* its registration: it claims
 //!    itself, and if a notifier had selected it first, it passes that wake-up
 //!    on. Otherwise this interleaving would lose a wake-up: A pushes X and sees
@@ -218,6 +222,19 @@ impl WaitList {
     pub(crate) fn notify_many(&self, n: usize) {
         // Relaxed: as in `notify_one`.
         if n != 0 && self.waiting.load(Ordering::Relaxed) != 0 {
+            self.wake(n);
+        }
+    }
+
+    /// [`notify_many`](Self::notify_many) for a caller whose progress was a
+    /// `SeqCst` write instead of a write and a fence: the count is read
+    /// `SeqCst`, so whichever of that write and the waiter's fence comes
+    /// second in the total order sees the other side (invariant 4 with the
+    /// write in place of the notifier's fence).
+    #[inline]
+    pub(crate) fn notify_many_after_seqcst(&self, n: usize) {
+        // SeqCst: see above (a plain load on x86).
+        if n != 0 && self.waiting.load(Ordering::SeqCst) != 0 {
             self.wake(n);
         }
     }

@@ -71,6 +71,14 @@ impl QueueStrategy for DynBounded {
     }
 }
 
+impl<T> BoundedQueue<T> {
+    /// The ring, for the channel core's tests.
+    #[cfg(test)]
+    pub(crate) fn ring(&self) -> &Ring<T> {
+        &self.0
+    }
+}
+
 impl<T: Send> RawQueue<T> for BoundedQueue<T> {
     #[inline]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
@@ -99,7 +107,15 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
 
     #[inline]
     fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {
-        Ok(self.0.push_evicting(item))
+        self.0.push_evicting(item)
+    }
+
+    /// On 64-bit targets: the ring's tail carries a closed bit.
+    const CLOSES: bool = super::ring::CLOSES;
+
+    #[inline]
+    fn close(&self) {
+        self.0.close();
     }
 
     /// The ring, allocated in full when the channel is built.

@@ -189,7 +189,8 @@ pub trait QueueStrategy: Send + Sync + 'static {
 ///   [`Anywhere`](crate::placement::Anywhere)); queues that do not shard
 ///   ignore it.
 pub trait RawQueue<T>: Send + Sync {
-    /// Stores `item`, or hands it back when the queue is full.
+    /// Stores `item`, or hands it back when the queue is full (or closed:
+    /// [`CLOSES`](Self::CLOSES)).
     fn push(&self, item: T, home: usize) -> Result<(), T>;
 
     /// Takes the oldest item, if any.
@@ -298,6 +299,52 @@ pub trait RawQueue<T>: Send + Sync {
     fn has_lent_slots(&self) -> bool {
         false
     }
+
+    /// Whether the queue closes itself for stores ([`close`](Self::close)).
+    /// A channel over such a queue drops the bracket it otherwise puts
+    /// around every store (an atomic swap on a per-thread mark and a store,
+    /// so that a receiver can tell "closed and drained" from "a send is
+    /// about to land"; see `channel/close.rs`): the queue's own closed mark
+    /// decides which stores made it.
+    ///
+    /// A queue that says `true` promises:
+    /// - once [`close`](Self::close) has returned (on any thread), every
+    ///   [`push`](Self::push) and [`push_evicting`](Self::push_evicting) that
+    ///   had not yet claimed its place hands its item back;
+    /// - a store that finds the queue closed observes the closed mark with
+    ///   `Acquire` (pairing with `close`'s `Release`): the core calls `close`
+    ///   after it set its own disconnected flag and classifies a refused
+    ///   store as "disconnected" by reading that flag;
+    /// - [`is_empty`](Self::is_empty) counts stores that claimed a place and
+    ///   are still writing their item: after a close, it turns `true` only
+    ///   once each of them has landed and been popped (or handed back).
+    ///   Stores never block, so a receiver that finds a closed queue not yet
+    ///   empty but with nothing to pop waits for them (spinning, then
+    ///   yielding), as it waits out the bracket otherwise.
+    ///
+    /// The default, `false`, keeps the bracket: nothing is asked of the queue.
+    const CLOSES: bool = false;
+
+    /// Whether every successful store (`push`, `push_evicting`,
+    /// `push_handoff`) claims its place with a `SeqCst` operation and makes
+    /// its item visible with a `SeqCst` read-modify-write, so that a
+    /// receiver that reads the queue after a `SeqCst` fence finds the item
+    /// whenever that write came first in the single total order of `SeqCst`
+    /// operations. The core then skips the `SeqCst` fence it otherwise
+    /// issues after a store, before it looks for parked receivers (waker
+    /// invariant 4 in `channel/waker.rs`): the queue's own write is the
+    /// sender's half of the store-buffer pair. Worth it where the write is a
+    /// read-modify-write anyway (a locked instruction on x86, where `SeqCst`
+    /// costs it nothing more); the default, `false`, keeps the fence.
+    const PUBLISHES_SEQCST: bool = false;
+
+    /// [`CLOSES`](Self::CLOSES) queues: refuses every store that has not
+    /// claimed its place yet, for good. Idempotent and called concurrently:
+    /// by the channel's `close` (or its last sender or receiver), and by each
+    /// receiver that finds the channel disconnected before it decides the
+    /// channel is drained (the closing thread may not have got here yet).
+    /// Must not block. The default does nothing.
+    fn close(&self) {}
 
     /// Removes everything still stored, for the channel to drop when its
     /// last receiver goes. Handoff queues keep their item (its sender takes

@@ -31,13 +31,30 @@
 //! stops every other sender (the slot for `tail` is the one it now holds,
 //! and it is not released), so it can then claim `tail` for itself and
 //! write the newcomer into the very slot it emptied.
+//!
+//! # Closing
+//! [`Ring::close`] sets [`CLOSED`], the top bit of the tail counter, with a
+//! `fetch_or`. A sender's claim CAS compares the whole word, so it fails
+//! once the bit is set, and the retry sees the bit and refuses: a store
+//! either claimed its position before the close or is handed back. The
+//! counter's positions would reach the top bit after 2^63 stores (centuries
+//! at a billion a second), so only 64-bit targets close this way; on others
+//! [`CLOSES`](crate::queue::RawQueue::CLOSES) is `false` and the channel
+//! core brackets each store instead.
 
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::{AtomicUsize, Ordering, fence};
+
+/// Whether a ring can close itself (see "Closing" in the module docs).
+pub(crate) const CLOSES: bool = cfg!(target_pointer_width = "64");
+
+/// Tail flag: the ring refuses stores ([`Ring::close`]). 0 where rings do
+/// not close, so that every test of it is false and every mask a no-op.
+pub(crate) const CLOSED: usize = if CLOSES { 1 << (usize::BITS - 1) } else { 0 };
 
 /// The sequence of a slot free for the sender of `position`.
 #[inline]
@@ -56,8 +73,9 @@ pub(crate) fn published(position: usize) -> usize {
 /// ([`free`] for a sender, [`published`] for a receiver); `sequence_at`
 /// finds a position's slot sequence. Returns `None` at once when that slot
 /// is not ready yet (full, or empty, or a peer is still in the middle of
-/// its operation on it): the ring never waits for another thread. Shared
-/// by [`Ring`] and the zero-copy [`Slots`](super::Slots) ring.
+/// its operation on it), or when the counter is [`CLOSED`]: the ring never
+/// waits for another thread. Shared by [`Ring`] and the zero-copy
+/// [`Slots`](super::Slots) ring.
 #[inline]
 pub(crate) fn claim<'a>(
     counter: &AtomicUsize,
@@ -69,6 +87,12 @@ pub(crate) fn claim<'a>(
     // ordered by its sequence (Acquire/Release).
     let mut position = counter.load(Ordering::Relaxed);
     loop {
+        if position & CLOSED != 0 {
+            // Acquire: pairs with the Release `fetch_or` in `close`, so the
+            // channel's disconnected flag, set before it, is seen.
+            fence(Ordering::Acquire);
+            return None;
+        }
         // Acquire: pairs with the Release store that made the slot ready
         // (a receiver's release for a sender, a sender's publish for a
         // receiver), so the peer's use of the slot happened before ours.
@@ -176,20 +200,27 @@ impl<T> Ring<T> {
     /// held by a peer in the middle of its operation: the oldest message not
     /// yet published, or a receiver not yet done with the slot at the tail.
     /// It is `DropOldest`'s `send`, which must store the newcomer.
-    pub(crate) fn push_evicting(&self, mut item: T) -> Option<T> {
+    ///
+    /// Hands `item` back once the ring is closed.
+    pub(crate) fn push_evicting(&self, mut item: T) -> Result<Option<T>, T> {
         let backoff = Backoff::new();
         loop {
             match self.push(item) {
-                Ok(()) => return None,
+                Ok(()) => return Ok(None),
                 Err(refused) => item = refused,
             }
             // Relaxed loads: a guess checked by the sequence and the CAS.
+            let tail = self.tail.load(Ordering::Relaxed);
+            if tail & CLOSED != 0 {
+                // Acquire: as in `claim`.
+                fence(Ordering::Acquire);
+                return Err(item);
+            }
             let head = self.head.load(Ordering::Relaxed);
             let slot = self.slot(head);
             // Acquire: as in `pop`.
             let ready = slot.sequence.load(Ordering::Acquire) == published(head);
-            let full_at_head =
-                self.tail.load(Ordering::Relaxed) == head.wrapping_add(self.capacity());
+            let full_at_head = tail == head.wrapping_add(self.capacity());
             if ready
                 && full_at_head
                 && self
@@ -214,17 +245,19 @@ impl<T> Ring<T> {
                     unsafe { (*slot.value.get()).assume_init_read() }
                 };
                 let position = head.wrapping_add(self.capacity());
-                // Relaxed: nobody else moves the tail from here (above);
-                // receivers learn of the new message from its sequence.
-                let moved = self.tail.compare_exchange(
+                // No other sender moves the tail from here (above), but a
+                // close may set `CLOSED` meanwhile: an add keeps the bit.
+                // This store claimed its place (the slot it emptied) before
+                // that close, so it lands. Relaxed: receivers learn of the
+                // new message from its sequence.
+                let before = self.tail.fetch_add(1, Ordering::Relaxed);
+                debug_assert_eq!(
+                    before & !CLOSED,
                     position,
-                    position.wrapping_add(1),
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
+                    "the tail moved past a held slot"
                 );
-                debug_assert!(moved.is_ok(), "the tail moved past a held slot");
                 self.write(slot, position, item);
-                return Some(oldest);
+                return Ok(Some(oldest));
             }
             backoff.snooze();
         }
@@ -264,8 +297,20 @@ impl<T> Ring<T> {
             let tail = self.tail.load(Ordering::Acquire);
             let head = self.head.load(Ordering::Acquire);
             if self.tail.load(Ordering::Acquire) == tail {
-                return tail.wrapping_sub(head).min(self.capacity());
+                return (tail & !CLOSED).wrapping_sub(head).min(self.capacity());
             }
+        }
+    }
+
+    /// Refuses every store that has not claimed its position yet (see
+    /// "Closing" in the module docs). Idempotent.
+    pub(crate) fn close(&self) {
+        // Relaxed: only skips the read-modify-write when a close is already
+        // in the tail's history; the caller's later loads of the tail see it.
+        if self.tail.load(Ordering::Relaxed) & CLOSED == 0 {
+            // Release: a sender that sees the bit (Acquire, in `claim`) sees
+            // what the closer did before, the channel's flag included.
+            self.tail.fetch_or(CLOSED, Ordering::Release);
         }
     }
 
@@ -280,10 +325,24 @@ impl<T> Ring<T> {
     }
 }
 
+#[cfg(test)]
+impl<T> Ring<T> {
+    /// Claims the tail position as `push` does, without writing: a sender
+    /// stopped between its claim and its write, for tests.
+    pub(crate) fn claim_tail(&self) -> Option<usize> {
+        claim(&self.tail, |p| &self.slot(p).sequence, free)
+    }
+
+    /// Finishes a store claimed with [`claim_tail`](Self::claim_tail).
+    pub(crate) fn write_claimed(&self, position: usize, item: T) {
+        self.write(self.slot(position), position, item);
+    }
+}
+
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         let head = *self.head.get_mut();
-        let tail = *self.tail.get_mut();
+        let tail = *self.tail.get_mut() & !CLOSED;
         let mut position = head;
         while position != tail {
             let capacity = self.slots.len();
@@ -318,13 +377,56 @@ mod tests {
             let ring = Ring::new(capacity);
             let mut evicted = Vec::new();
             for i in 0..10 {
-                evicted.extend(ring.push_evicting(i));
+                evicted.extend(ring.push_evicting(i).unwrap());
             }
             let kept: Vec<_> = std::iter::from_fn(|| ring.pop()).collect();
             let expected: Vec<_> = (10 - capacity..10).collect();
             assert_eq!(kept, expected, "capacity {capacity}");
             assert_eq!(evicted, (0..10 - capacity).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn a_closed_ring_refuses_stores_that_had_not_claimed() {
+        if !super::CLOSES {
+            return;
+        }
+        let ring = Ring::new(2);
+        assert_eq!(ring.push(1), Ok(()));
+        let held = ring.claim_tail().expect("room for a second");
+        ring.close();
+        ring.close(); // idempotent
+        assert_eq!(ring.push(3), Err(3), "closed: refused");
+        assert_eq!(
+            ring.push_evicting(4),
+            Err(4),
+            "closed: refused, nothing evicted"
+        );
+        assert_eq!(ring.len(), 2, "the claimed slot still counts");
+        assert_eq!(ring.pop(), Some(1));
+        assert_eq!(ring.pop(), None, "claimed, not written yet");
+        assert!(!ring.is_empty(), "a claimed store is still on its way");
+        ring.write_claimed(held, 2);
+        assert_eq!(ring.pop(), Some(2));
+        assert!(ring.is_empty());
+        assert_eq!(ring.push(5), Err(5));
+    }
+
+    /// An evicting store that took the oldest slot before a close still
+    /// lands: the close keeps the tail's position, so the ring's count and
+    /// drop stay exact.
+    #[test]
+    fn a_close_keeps_the_position_of_the_tail() {
+        if !super::CLOSES {
+            return;
+        }
+        let ring = Ring::new(1);
+        assert_eq!(ring.push(1), Ok(()));
+        assert_eq!(ring.push_evicting(2), Ok(Some(1)));
+        ring.close();
+        assert_eq!(ring.len(), 1);
+        assert_eq!(ring.pop(), Some(2));
+        assert_eq!(ring.len(), 0);
     }
 
     #[test]

@@ -74,9 +74,16 @@
 //! - An end's `segment` is stored (Release) before its position moves onto
 //!   the new segment (Release), and read (Acquire) after the position
 //!   (Acquire), so a claimant whose CAS confirms the position it read also
-//!   holds that position's segment. A sender's claim CAS only decides
-//!   between senders (Relaxed on success); a failed claim CAS hands back
-//!   the position it saw with Acquire, standing in for the load.
+//!   holds that position's segment. A failed claim CAS hands back the
+//!   position it saw with Acquire, standing in for the load.
+//! - A sender's claim CAS and its `WRITTEN` add are `SeqCst`
+//!   ([`RawQueue::PUBLISHES_SEQCST`]): the channel core then needs no fence
+//!   of its own between the store and its look for parked receivers. A
+//!   receiver that re-checks after its `SeqCst` fence reads the tail and the
+//!   slot state after that fence, so if the sender's add came first in the
+//!   total order it sees the claim and `WRITTEN`; if the fence came first,
+//!   the sender's `SeqCst` load of the waiter count sees the receiver
+//!   linked. On x86 both are the locked instructions they would be anyway.
 //! - A receiver's emptiness check loads the tail with Acquire: a position it
 //!   then claims was claimed by a sender, whose segment (and that segment's
 //!   link to its successor) was stored before the tail moved onto it.
@@ -130,9 +137,15 @@ const LAP: usize = SEGMENT_ITEMS + 1;
 const SWITCHING: usize = SEGMENT_ITEMS;
 
 /// One position in an end's word: the words count in twos, so that bit 0
-/// is free for [`TAIL_AHEAD`] (the tail's is always 0, and both ends wrap
-/// alike).
+/// is free for a flag ([`TAIL_AHEAD`] in the head's, [`CLOSED`] in the
+/// tail's), and both ends wrap alike.
 const ONE: usize = 2;
+
+/// Tail word flag: the queue is closed for sends ([`RawQueue::close`]). A
+/// sender's claim CAS compares the whole word, so it fails once the flag is
+/// set, and the retry refuses. Whoever moves the tail onto a new segment
+/// adds to the word rather than storing it, so the flag survives.
+const CLOSED: usize = 1;
 
 /// Head word flag: the tail is known to be in a later segment, so every
 /// slot of the head's segment has been claimed by a sender and receivers
@@ -325,14 +338,18 @@ impl<T> UnboundedQueue<T> {
         }
     }
 
-    /// Claims the next slot for a sender. The slot is the caller's until it
-    /// publishes its message (or takes it back), and its segment stays
-    /// allocated until then.
-    fn claim_tail(&self) -> (*mut Segment<T>, usize) {
+    /// Claims the next slot for a sender, or `None` once the queue is
+    /// closed. The slot is the caller's until it publishes its message (or
+    /// takes it back), and its segment stays allocated until then.
+    fn claim_tail(&self) -> Option<(*mut Segment<T>, usize)> {
         let backoff = Backoff::new();
-        // Acquire: see "Orderings" in the module docs.
+        // Acquire: see "Orderings" in the module docs (and it makes what the
+        // closer did before closing visible to a sender that sees `CLOSED`).
         let mut position = self.tail.position.load(Ordering::Acquire);
         loop {
+            if position & CLOSED != 0 {
+                return None;
+            }
             let offset = offset_of(position);
             if offset == SWITCHING {
                 // The claimant of the last slot is two stores from done.
@@ -349,11 +366,11 @@ impl<T> UnboundedQueue<T> {
                 position = self.tail.position.load(Ordering::Acquire);
                 continue;
             }
-            // Relaxed on success, Acquire on failure: see "Orderings".
+            // SeqCst on success, Acquire on failure: see "Orderings".
             if let Err(current) = self.tail.position.compare_exchange_weak(
                 position,
                 position.wrapping_add(ONE),
-                Ordering::Relaxed,
+                Ordering::SeqCst,
                 Ordering::Acquire,
             ) {
                 // Retry from the position the CAS saw, after a pause: the
@@ -371,13 +388,12 @@ impl<T> UnboundedQueue<T> {
                 // SAFETY: we own the segment's last slot.
                 let following = unsafe { self.successor(segment) };
                 // Release (both): the segment before the position that lets
-                // claimants onto it.
+                // claimants onto it. An add, not a store: a close may have
+                // set `CLOSED` in the word meanwhile.
                 self.tail.segment.store(following, Ordering::Release);
-                self.tail
-                    .position
-                    .store(position.wrapping_add(2 * ONE), Ordering::Release);
+                self.tail.position.fetch_add(ONE, Ordering::Release);
             }
-            return (segment, offset);
+            return Some((segment, offset));
         }
     }
 
@@ -392,8 +408,9 @@ impl<T> UnboundedQueue<T> {
         let slot = unsafe { &(*segment).slots[offset] };
         // SAFETY: the slot is ours alone until `WRITTEN` is set.
         unsafe { slot.value.get().write(MaybeUninit::new(item)) };
-        // AcqRel: see "Orderings".
-        if slot.state.fetch_add(WRITTEN, Ordering::AcqRel) & ABANDONED == 0 {
+        // SeqCst (an AcqRel that is also in the single total order): see
+        // "Orderings".
+        if slot.state.fetch_add(WRITTEN, Ordering::SeqCst) & ABANDONED == 0 {
             return Ok(());
         }
         // SAFETY: the receiver abandoned the slot before it was written, so
@@ -422,7 +439,7 @@ impl<T> UnboundedQueue<T> {
             let mut next = word.wrapping_add(ONE);
             if word & TAIL_AHEAD == 0 {
                 // Acquire: see "Orderings".
-                let tail = self.tail.position.load(Ordering::Acquire);
+                let tail = self.tail.position.load(Ordering::Acquire) & !CLOSED;
                 let waiting = tail.wrapping_sub(position) as isize;
                 if waiting <= 0 {
                     return None;
@@ -542,15 +559,29 @@ impl<T> UnboundedQueue<T> {
         unsafe { self.free(segment) };
     }
 
-    fn send(&self, mut item: T) {
+    /// Sends `item`, or hands it back once the queue is closed.
+    fn send(&self, mut item: T) -> Result<(), T> {
         loop {
-            let (segment, offset) = self.claim_tail();
+            let Some((segment, offset)) = self.claim_tail() else {
+                return Err(item);
+            };
             // SAFETY: just claimed, published once.
             match unsafe { self.publish(segment, offset, item) } {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
                 // Abandoned by a receiver that gave up on us: send again.
                 Err(back) => item = back,
             }
+        }
+    }
+
+    /// Refuses every send that has not claimed its slot yet. Idempotent.
+    fn close_tail(&self) {
+        // Relaxed: only skips the read-modify-write when a close is already
+        // in the tail's history; the caller's later loads of the tail see it.
+        if self.tail.position.load(Ordering::Relaxed) & CLOSED == 0 {
+            // Release: a sender that sees the flag (Acquire) sees what the
+            // closer did before, the channel's disconnected flag included.
+            self.tail.position.fetch_or(CLOSED, Ordering::Release);
         }
     }
 
@@ -564,6 +595,7 @@ impl<T> UnboundedQueue<T> {
             if self.tail.position.load(Ordering::Acquire) != tail {
                 continue;
             }
+            let tail = tail & !CLOSED;
             let span = tail.wrapping_sub(head) as isize;
             if span <= 0 {
                 return 0;
@@ -578,8 +610,7 @@ impl<T> UnboundedQueue<T> {
 impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
     #[inline]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
-        self.send(item);
-        Ok(())
+        self.send(item)
     }
 
     #[inline]
@@ -596,13 +627,24 @@ impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
     fn is_empty(&self) -> bool {
         // Acquire: as in `queued`.
         let head = self.head.position.load(Ordering::Acquire) & !TAIL_AHEAD;
-        let tail = self.tail.position.load(Ordering::Acquire);
+        let tail = self.tail.position.load(Ordering::Acquire) & !CLOSED;
         tail.wrapping_sub(head) as isize <= 0
     }
 
     #[inline]
     fn capacity(&self) -> Option<usize> {
         None
+    }
+
+    /// The tail word carries a closed flag.
+    const CLOSES: bool = true;
+
+    /// The claim CAS and the `WRITTEN` add (see "Orderings").
+    const PUBLISHES_SEQCST: bool = true;
+
+    #[inline]
+    fn close(&self) {
+        self.close_tail();
     }
 
     fn allocated_bytes(&self) -> Option<usize> {
@@ -617,7 +659,7 @@ impl<T> Drop for UnboundedQueue<T> {
         // head..tail holds a written, unclaimed message, neither end is
         // switching, and every segment behind the head's was freed by its
         // finishers.
-        let tail = *self.tail.position.get_mut();
+        let tail = *self.tail.position.get_mut() & !CLOSED;
         let mut position = *self.head.position.get_mut() & !TAIL_AHEAD;
         let mut segment = *self.head.segment.get_mut();
         while position != tail {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use super::{SEGMENT_ITEMS, UnboundedQueue};
+use crate::queue::RawQueue;
 
 fn live(queue: &UnboundedQueue<impl Sized>) -> usize {
     queue.segments.load(Ordering::Relaxed)
@@ -26,7 +27,7 @@ fn fifo_across_many_segments_and_memory_back_to_the_floor() {
     let queue = UnboundedQueue::new();
     assert_eq!(live(&queue), 0, "nothing before the first send");
     for i in 0..1000 {
-        queue.send(i);
+        assert!(queue.send(i).is_ok());
     }
     assert_eq!(queue.queued(), 1000);
     assert!(live(&queue) >= 1000 / SEGMENT_ITEMS);
@@ -43,14 +44,14 @@ fn fifo_across_many_segments_and_memory_back_to_the_floor() {
 #[test]
 fn a_receiver_skips_a_slot_whose_sender_is_away_and_the_sender_sends_again() {
     let queue = UnboundedQueue::new();
-    let (segment, offset) = queue.claim_tail(); // a sender stopped here
+    let (segment, offset) = queue.claim_tail().expect("open"); // a sender stopped here
     assert_eq!(queue.take_next(), None, "nothing written: empty, at once");
-    queue.send(2);
+    assert!(queue.send(2).is_ok());
     assert_eq!(queue.take_next(), Some(2), "a later message is not held up");
     // SAFETY: claimed above, published once.
     let back = unsafe { queue.publish(segment, offset, 1) };
     assert_eq!(back, Err(1), "the abandoned slot hands the message back");
-    queue.send(1);
+    assert!(queue.send(1).is_ok());
     assert_eq!(queue.take_next(), Some(1));
     assert_eq!(queue.take_next(), None);
 }
@@ -58,7 +59,7 @@ fn a_receiver_skips_a_slot_whose_sender_is_away_and_the_sender_sends_again() {
 #[test]
 fn a_slot_written_in_time_is_taken() {
     let queue = UnboundedQueue::new();
-    let (segment, offset) = queue.claim_tail();
+    let (segment, offset) = queue.claim_tail().expect("open");
     // SAFETY: claimed above, published once.
     assert_eq!(unsafe { queue.publish(segment, offset, 7) }, Ok(()));
     assert_eq!(queue.take_next(), Some(7));
@@ -71,9 +72,9 @@ fn abandoning_every_slot_of_a_segment_still_frees_it() {
         let mut held = None;
         for i in 0..SEGMENT_ITEMS {
             if i == stalled_offset {
-                held = Some(queue.claim_tail());
+                held = Some(queue.claim_tail().expect("open"));
             } else {
-                queue.send(i);
+                assert!(queue.send(i).is_ok());
             }
         }
         let taken: Vec<_> = std::iter::from_fn(|| queue.take_next()).collect();
@@ -89,7 +90,7 @@ fn abandoning_every_slot_of_a_segment_still_frees_it() {
         let back = unsafe { queue.publish(segment, offset, stalled_offset) };
         assert_eq!(back, Err(stalled_offset));
         assert_eq!(live(&queue), 1, "its sender finished it: freed");
-        queue.send(stalled_offset);
+        assert!(queue.send(stalled_offset).is_ok());
         assert_eq!(queue.take_next(), Some(stalled_offset));
     }
 }
@@ -99,7 +100,7 @@ fn drop_drops_each_queued_message_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let queue = UnboundedQueue::new();
     for _ in 0..100 {
-        queue.send(Counted(Arc::clone(&drops)));
+        assert!(queue.send(Counted(Arc::clone(&drops))).is_ok());
     }
     for _ in 0..40 {
         drop(queue.take_next());
@@ -113,13 +114,13 @@ fn drop_drops_each_queued_message_once() {
 fn an_abandoned_message_is_dropped_once_after_being_sent_again() {
     let drops = Arc::new(AtomicUsize::new(0));
     let queue = UnboundedQueue::new();
-    let (segment, offset) = queue.claim_tail();
+    let (segment, offset) = queue.claim_tail().expect("open");
     assert!(queue.take_next().is_none());
     // SAFETY: claimed above, published once.
     let back = unsafe { queue.publish(segment, offset, Counted(Arc::clone(&drops))) };
     let message = back.unwrap_err_or_panic();
     assert_eq!(drops.load(Ordering::Relaxed), 0, "handed back, not dropped");
-    queue.send(message);
+    assert!(queue.send(message).is_ok());
     drop(queue);
     assert_eq!(drops.load(Ordering::Relaxed), 1);
 }
@@ -148,7 +149,7 @@ fn many_senders_and_receivers_each_message_once_in_sender_order() {
             let queue = Arc::clone(&queue);
             thread::spawn(move || {
                 for i in 0..EACH {
-                    queue.send((s, i));
+                    assert!(queue.send((s, i)).is_ok());
                 }
             })
         })
@@ -205,7 +206,7 @@ fn stalling_senders_against_impatient_receivers_lose_nothing() {
                 for i in 0..EACH {
                     let mut item = (s, i);
                     loop {
-                        let (segment, offset) = queue.claim_tail();
+                        let (segment, offset) = queue.claim_tail().expect("open");
                         if i % 3 == 0 {
                             thread::yield_now();
                         }
@@ -253,4 +254,43 @@ fn assert_drained_exactly_once(
     assert_eq!(got, expected, "every message exactly once");
     assert!(queue.take_next().is_none());
     assert!(live(queue) <= 2, "every drained segment freed");
+}
+
+/// After `close`, sends that had not claimed are refused with their message;
+/// one that claimed before is either written in time and taken, or
+/// abandoned by a receiver and then refused when it tries again (its send
+/// never completed). At every offset, including the segment's last slot
+/// (whose claimant moves the tail on without clearing the flag).
+#[test]
+fn a_closed_queue_refuses_sends_and_drains_what_was_sent() {
+    for queued in 0..2 * SEGMENT_ITEMS + 2 {
+        let queue = UnboundedQueue::new();
+        for i in 0..queued {
+            assert!(queue.send(i).is_ok());
+        }
+        let (segment, offset) = queue.claim_tail().expect("open");
+        queue.close_tail();
+        queue.close_tail(); // idempotent
+        assert_eq!(queue.send(1000), Err(1000), "{queued} queued: refused");
+        assert!(queue.claim_tail().is_none());
+        for i in 0..queued {
+            assert_eq!(queue.take_next(), Some(i), "{queued} queued");
+        }
+        if queued % 2 == 0 {
+            // Written in time: delivered.
+            // SAFETY: claimed above, published once.
+            assert_eq!(unsafe { queue.publish(segment, offset, 500) }, Ok(()));
+            assert_eq!(queue.take_next(), Some(500));
+        } else {
+            // The receiver gives up on it; the sender's retry is refused.
+            assert_eq!(queue.take_next(), None);
+            assert!(RawQueue::is_empty(&queue));
+            // SAFETY: claimed above, published once.
+            assert_eq!(unsafe { queue.publish(segment, offset, 500) }, Err(500));
+            assert_eq!(queue.send(500), Err(500));
+        }
+        assert!(RawQueue::is_empty(&queue));
+        assert_eq!(queue.queued(), 0);
+        assert_eq!(queue.take_next(), None);
+    }
 }

@@ -216,6 +216,7 @@ impl<T: Clone + Send + Sync> Ring<T> {
                         }
                         Some(self.store(pending.take().expect("kept until stored")))
                     },
+                    || false,
                     |waiter, context, deadline| waiter.park(context, deadline),
                 );
                 match stored {
@@ -297,6 +298,7 @@ impl<T: Clone + Send + Sync> Ring<T> {
                 Err(TryRecvError::Empty) => None,
                 other => Some(other),
             },
+            || false,
             |waiter, context, deadline| waiter.park(context, deadline),
         );
         match outcome {

@@ -74,6 +74,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// ([`RawQueue::PUBLISHES_SEQCST`]): then no fence follows them.
     const QUEUE_PUBLISHES_SEQCST: bool =
         <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::PUBLISHES_SEQCST;
+    /// Whether the queue's claims are `SeqCst` and counted by `len`
+    /// ([`RawQueue::CLAIMS_SEQCST`]): then no fence follows a store or a
+    /// take, and a waiter retries while a peer is mid-operation.
+    const QUEUE_CLAIMS_SEQCST: bool =
+        <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::CLAIMS_SEQCST;
 
     pub(crate) fn new(
         queue: QueueOf<T, F>,
@@ -349,7 +354,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// invariant 4 and the fence is skipped.
     #[inline]
     fn queue_stored(&self, count: usize) {
-        if Self::QUEUE_PUBLISHES_SEQCST {
+        if Self::QUEUE_PUBLISHES_SEQCST || Self::QUEUE_CLAIMS_SEQCST {
             self.receivers.notify_many_after_seqcst(count);
         } else {
             self.message_stored(count);
@@ -366,7 +371,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             <F::Backpressure as Backpressure>::ON_FULL,
             OnFull::Wait | OnFull::Refuse
         );
-        if senders_may_wait || F::Queue::HANDOFF {
+        if Self::QUEUE_CLAIMS_SEQCST {
+            // The take's `SeqCst` claim stands in for the fence (see
+            // `RawQueue::CLAIMS_SEQCST`); such a queue has no hand-over.
+            if senders_may_wait {
+                self.senders.notify_many_after_seqcst(count);
+            }
+        } else if senders_may_wait || F::Queue::HANDOFF {
             fence(Ordering::SeqCst);
             self.senders.notify_many(count);
             if F::Queue::HANDOFF {
@@ -396,11 +407,34 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 Attempt::Done(result) => Some(result),
                 Attempt::Again => None,
             },
+            || self.peer_mid_operation(side),
             |waiter, context, deadline| {
                 let _blocked = BlockedGuard::new(&self.metrics, side);
                 waiter.park(context, deadline);
             },
         )
+    }
+
+    /// Whether a waiter on `side` that just failed its re-check must retry
+    /// rather than park: on a queue whose claims are `SeqCst`
+    /// ([`RawQueue::CLAIMS_SEQCST`]), a peer that claimed before the
+    /// waiter's fence may not have written (or released) its slot yet, and
+    /// it will not look for waiters after it does. Constant `false` for
+    /// other queues.
+    #[inline]
+    fn peer_mid_operation(&self, side: Side) -> bool {
+        if !Self::QUEUE_CLAIMS_SEQCST {
+            return false;
+        }
+        match side {
+            // A store claimed and not yet written.
+            Side::Recv => !self.queue.is_empty(),
+            // A take claimed and its slot not yet released.
+            Side::Send => self
+                .queue
+                .capacity()
+                .is_some_and(|capacity| self.queue.len() < capacity),
+        }
     }
 
     // -------------------------------------------------------------- sending
@@ -1258,5 +1292,91 @@ mod tests {
             assert!(waited, "the receiver did not wait for the claimed slot");
         });
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    }
+
+    /// Runs `f` on a fresh thread, inside a may coroutine when asked;
+    /// fails the test if it has not returned within `secs` seconds.
+    fn within<R: Send + 'static>(
+        secs: u64,
+        in_coroutine: bool,
+        f: impl FnOnce() -> R + Send + 'static,
+    ) -> R {
+        let (done_tx, done_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let result = if in_coroutine {
+                // `go!` wraps may's unsafe spawn: the closure keeps no
+                // reference into thread-local storage across a park.
+                may::go!(f).join().expect("the coroutine panicked")
+            } else {
+                f()
+            };
+            let _ = done_tx.send(result);
+        });
+        done_rx
+            .recv_timeout(Duration::from_secs(secs))
+            .expect("hung (or panicked)")
+    }
+
+    /// On a ring (`RawQueue::CLAIMS_SEQCST`) a store does not fence before
+    /// it looks for parked receivers, so a receiver whose last check before
+    /// parking finds a store claimed but not written must not park: the
+    /// store will not wake it. Played here with a claim held open and then
+    /// written without any wake-up; a receiver that parked would never
+    /// return.
+    #[test]
+    fn a_receiver_retries_while_a_store_is_mid_way() {
+        for in_coroutine in [false, true] {
+            let (tx, rx) = Channel::<Bounded<2>>::new::<u32>();
+            let ring = tx.shared().queue.ring();
+            let position = ring.claim_tail().expect("empty");
+            let (started_tx, started_rx) = mpsc::channel();
+            let (result_tx, result_rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                result_tx.send(within(30, in_coroutine, move || {
+                    started_tx.send(()).unwrap();
+                    rx.recv()
+                }))
+            });
+            started_rx.recv().unwrap();
+            // Not a timing assertion: the receiver only has to be likely to
+            // have reached its last check before parking.
+            std::thread::sleep(Duration::from_millis(20));
+            ring.write_claimed(position, tx.shared().envelope(7));
+            assert_eq!(
+                result_rx.recv().unwrap(),
+                Ok(7),
+                "in a coroutine: {in_coroutine}"
+            );
+        }
+    }
+
+    /// The senders' side: a full ring whose oldest slot a receiver has
+    /// claimed and not yet released. A blocked sender must retry, not park:
+    /// the release wakes nobody.
+    #[test]
+    fn a_sender_retries_while_a_take_is_mid_way() {
+        for in_coroutine in [false, true] {
+            let (tx, rx) = Channel::<Bounded<1>>::new::<u32>();
+            tx.send(1).unwrap();
+            let ring = rx.shared().queue.ring();
+            let position = ring.claim_head().expect("full");
+            let (started_tx, started_rx) = mpsc::channel();
+            let (result_tx, result_rx) = mpsc::channel();
+            let sender = tx.clone();
+            std::thread::spawn(move || {
+                result_tx.send(within(30, in_coroutine, move || {
+                    started_tx.send(()).unwrap();
+                    sender.send(2)
+                }))
+            });
+            started_rx.recv().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            assert_eq!(ring.read_claimed(position).msg, 1);
+            assert!(
+                result_rx.recv().unwrap().is_ok(),
+                "in a coroutine: {in_coroutine}"
+            );
+            assert_eq!(rx.try_recv(), Ok(2));
+        }
     }
 }

@@ -293,14 +293,19 @@ impl WaitList {
 /// list (channel sends and receives, broadcast receives). Runs `attempt` until
 /// it returns `Some`, asking `wait` between failures whether to retry or to
 /// park; parking links a stack waiter into `list`, re-checks, and calls `park`
-/// (which lets the caller bracket the park, for metrics). Returns `None` once
-/// `deadline` has passed. `attempt` runs at least once, so a deadline already
-/// past makes this a single try.
+/// (which lets the caller bracket the park, for metrics). If the re-check
+/// fails while `mid_operation` says a peer has started the operation that
+/// would satisfy it but not finished it (a peer that will not look for
+/// waiters when it does; see `RawQueue::CLAIMS_SEQCST`), the waiter unlinks
+/// and yields instead of parking, then retries. Returns `None` once
+/// `deadline` has passed. `attempt` runs at least once, so a deadline
+/// already past makes this a single try.
 pub(crate) fn block_on<R>(
     list: &WaitList,
     wait: &impl WaitStrategy,
     deadline: Option<Instant>,
     mut attempt: impl FnMut() -> Option<R>,
+    mid_operation: impl Fn() -> bool,
     mut park: impl FnMut(&Waiter, Context, Option<Instant>),
 ) -> Option<R> {
     // The fast path: most operations complete on the first attempt and never
@@ -321,8 +326,14 @@ pub(crate) fn block_on<R>(
                 registration.abandon();
                 return Some(result);
             }
-            park(&waiter, context, deadline);
-            registration.finish();
+            if mid_operation() {
+                // The peer finishes within its call, without a wake-up.
+                registration.abandon();
+                context.yield_now();
+            } else {
+                park(&waiter, context, deadline);
+                registration.finish();
+            }
         } else {
             failed = failed.saturating_add(1);
         }

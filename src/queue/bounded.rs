@@ -118,6 +118,9 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
         self.0.close();
     }
 
+    /// Both ends claim with a `SeqCst` CAS on the counters `len` reads.
+    const CLAIMS_SEQCST: bool = true;
+
     /// The ring, allocated in full when the channel is built.
     fn allocated_bytes(&self) -> Option<usize> {
         Some(self.0.slot_bytes())

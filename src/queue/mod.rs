@@ -338,6 +338,19 @@ pub trait RawQueue<T>: Send + Sync {
     /// costs it nothing more); the default, `false`, keeps the fence.
     const PUBLISHES_SEQCST: bool = false;
 
+    /// Whether every store and every take claims its place with a `SeqCst`
+    /// read-modify-write of a word that [`len`](Self::len) and
+    /// [`is_empty`](Self::is_empty) read, and finishes its write (or read)
+    /// in the same call, without blocking. `len` then counts a store from
+    /// its claim, before its item is visible, and a take frees room only
+    /// when it releases its slot; so the core lets a receiver whose `pop`
+    /// failed while `is_empty()` is `false` (a sender is mid-store), or a
+    /// sender whose `push` failed while `len() < capacity` (a receiver is
+    /// mid-take), retry instead of parking, and the claims are the
+    /// operations' halves of waker invariant 4: the core issues no fence
+    /// after a store or a take. The default, `false`, keeps the fences.
+    const CLAIMS_SEQCST: bool = false;
+
     /// [`CLOSES`](Self::CLOSES) queues: refuses every store that has not
     /// claimed its place yet, for good. Idempotent and called concurrently:
     /// by the channel's `close` (or its last sender or receiver), and by each

@@ -32,6 +32,18 @@
 //! and it is not released), so it can then claim `tail` for itself and
 //! write the newcomer into the very slot it emptied.
 //!
+//! # Claims and the channel's wake-ups
+//! Both claims are `SeqCst` CASes on the counters that `len` reads
+//! ([`RawQueue::CLAIMS_SEQCST`](crate::queue::RawQueue::CLAIMS_SEQCST)). A
+//! receiver about to park has linked its waiter and issued a `SeqCst` fence;
+//! if a sender's claim came before that fence in the single total order, the
+//! receiver's re-check reads the claimed tail (`len() > 0`) and retries
+//! instead of parking, whether or not the message is written yet; if the
+//! fence came first, the sender's `SeqCst` load of the waiter count, after
+//! its claim, sees the receiver linked. Senders waiting for room and
+//! receivers' claims of the head pair up the same way. So the channel core
+//! issues no fence of its own after a ring operation.
+//!
 //! # Closing
 //! [`Ring::close`] sets [`CLOSED`], the top bit of the tail counter, with a
 //! `fetch_or`. A sender's claim CAS compares the whole word, so it fails
@@ -101,9 +113,12 @@ pub(crate) fn claim<'a>(
             0 => match counter.compare_exchange_weak(
                 position,
                 position.wrapping_add(1),
-                // Relaxed: the CAS only arbitrates between claimants of the
-                // same side; the slot is ordered by its sequence.
-                Ordering::Relaxed,
+                // SeqCst on success: the claim is the operation's half of
+                // the channel's wake-up protocol (`RawQueue::CLAIMS_SEQCST`;
+                // on x86 the same locked instruction). Relaxed on failure:
+                // the CAS only arbitrates between claimants of the same
+                // side; the slot is ordered by its sequence.
+                Ordering::SeqCst,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return Some(position),
@@ -178,6 +193,7 @@ impl<T> Ring<T> {
 
     /// Stores `item` at the tail, or hands it back when the slot there is
     /// not free (full, or its receiver has not released it yet).
+    #[inline]
     pub(crate) fn push(&self, item: T) -> Result<(), T> {
         match claim(&self.tail, |p| &self.slot(p).sequence, free) {
             Some(position) => {
@@ -189,6 +205,7 @@ impl<T> Ring<T> {
     }
 
     /// Takes the message at the head, if one is published there.
+    #[inline]
     pub(crate) fn pop(&self) -> Option<T> {
         let position = claim(&self.head, |p| &self.slot(p).sequence, published)?;
         Some(self.read(self.slot(position), position))
@@ -265,6 +282,7 @@ impl<T> Ring<T> {
 
     /// Writes `item` into the slot of `position` (claimed by the caller) and
     /// publishes it.
+    #[inline]
     fn write(&self, slot: &Slot<T>, position: usize, item: T) {
         // SAFETY: the caller claimed `position`, so the slot is ours until
         // the store below, and its previous value was read out by its
@@ -276,6 +294,7 @@ impl<T> Ring<T> {
 
     /// Reads the value of `position` (claimed by the caller) and releases
     /// the slot to the next lap's sender.
+    #[inline]
     fn read(&self, slot: &Slot<T>, position: usize) -> T {
         // SAFETY: the caller claimed the published `position`: the slot holds
         // an initialised value that only the caller reads, once.
@@ -336,6 +355,17 @@ impl<T> Ring<T> {
     /// Finishes a store claimed with [`claim_tail`](Self::claim_tail).
     pub(crate) fn write_claimed(&self, position: usize, item: T) {
         self.write(self.slot(position), position, item);
+    }
+
+    /// Claims the head position as `pop` does, without reading: a receiver
+    /// stopped between its claim and its release, for tests.
+    pub(crate) fn claim_head(&self) -> Option<usize> {
+        claim(&self.head, |p| &self.slot(p).sequence, published)
+    }
+
+    /// Finishes a take claimed with [`claim_head`](Self::claim_head).
+    pub(crate) fn read_claimed(&self, position: usize) -> T {
+        self.read(self.slot(position), position)
     }
 }
 

@@ -111,6 +111,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// The blocking loop on the senders' (`Side::Send`) or receivers' list,
     /// for operations outside this file (zero-copy guards).
+    #[inline]
     pub(crate) fn wait_for<R>(
         &self,
         side: Side,
@@ -392,6 +393,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// between attempts as the wait strategy says, on `list`; returns `None`
     /// if `deadline` passes first. `attempt` runs at least once, so a deadline
     /// already past makes this a single try.
+    #[inline]
     fn block_on<R>(
         &self,
         list: &WaitList,
@@ -474,6 +476,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// `send` and its timed forms: applies the backpressure policy, waiting
     /// for room (or a taker) until `deadline` under `Block`.
+    #[inline]
     pub(crate) fn send_until(
         &self,
         msg: T,
@@ -746,6 +749,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     /// `recv` and its timed forms.
+    #[inline]
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let _ready = ReadyGuard::<T, F>::enter(self);
         match self.block_on(&self.receivers, Side::Recv, deadline, || {
@@ -819,6 +823,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// `send` and its timed forms through `store` (and `store_evicting` for
     /// `DropOldest`), with the policy rules of `send_until`.
+    #[inline]
     pub(crate) fn send_via_until(
         &self,
         msg: T,
@@ -935,6 +940,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// One receive attempt through `take`, as `take_or_disconnected`:
     /// `None` while empty and connected.
+    #[inline]
     fn take_via<R>(
         &self,
         take: &mut impl FnMut() -> Option<(Envelope<T, Stamp<F>>, R)>,

@@ -300,6 +300,7 @@ impl WaitList {
 /// and yields instead of parking, then retries. Returns `None` once
 /// `deadline` has passed. `attempt` runs at least once, so a deadline
 /// already past makes this a single try.
+#[inline]
 pub(crate) fn block_on<R>(
     list: &WaitList,
     wait: &impl WaitStrategy,
@@ -308,11 +309,32 @@ pub(crate) fn block_on<R>(
     mid_operation: impl Fn() -> bool,
     mut park: impl FnMut(&Waiter, Context, Option<Instant>),
 ) -> Option<R> {
-    // The fast path: most operations complete on the first attempt and never
-    // look at the clock or the calling context.
+    // The fast path, inlined into the caller: most operations complete on
+    // the first attempt and never look at the clock or the calling context.
     if let Some(result) = attempt() {
         return Some(result);
     }
+    wait_and_retry(
+        list,
+        wait,
+        deadline,
+        &mut attempt,
+        &mid_operation,
+        &mut park,
+    )
+}
+
+/// [`block_on`] after its first attempt failed: kept out of line, so that
+/// the fast path stays small where it is inlined.
+#[inline(never)]
+fn wait_and_retry<R>(
+    list: &WaitList,
+    wait: &impl WaitStrategy,
+    deadline: Option<Instant>,
+    attempt: &mut impl FnMut() -> Option<R>,
+    mid_operation: &impl Fn() -> bool,
+    park: &mut impl FnMut(&Waiter, Context, Option<Instant>),
+) -> Option<R> {
     let context = Context::current();
     let mut failed = 0u32;
     loop {

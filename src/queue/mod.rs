@@ -183,7 +183,12 @@ pub trait QueueStrategy: Send + Sync + 'static {
 /// - A successful `push` must *happen before* the `pop` that returns the
 ///   item (release/acquire on the slot, as every lock-free queue does); the
 ///   core adds the `SeqCst` fences its wake-up protocol needs, so a queue
-///   need not use `SeqCst` itself.
+///   need not use `SeqCst` itself. A queue whose own atomics can stand in
+///   for those fences, or that can close itself, says so with the opt-in
+///   constants [`PUBLISHES_SEQCST`](RawQueue::PUBLISHES_SEQCST),
+///   [`CLAIMS_SEQCST`](RawQueue::CLAIMS_SEQCST) and
+///   [`CLOSES`](RawQueue::CLOSES), each with its own promise; the defaults
+///   promise nothing.
 /// - `home` is the caller's shard as the channel's
 ///   [`Placement`](crate::placement::Placement) computes it (always 0 for
 ///   [`Anywhere`](crate::placement::Anywhere)); queues that do not shard

@@ -325,6 +325,48 @@ fn a_zero_weight_or_false_guard_removes_the_branch() {
     assert_eq!(rx_a.len(), 200, "the disabled branch never took a message");
 }
 
+/// Uniform among the *ready* branches, whatever lies between them: with
+/// branches 0 and 3 never ready, 1, 2 and 4 win a third each (a rule that
+/// started at a random branch and took the next ready one would give 2 and
+/// 4 a share for each empty branch before them, and 1 only its own).
+#[test]
+fn select_is_uniform_among_the_ready_branches() {
+    fastrand::seed(23);
+    let channels: Vec<_> = (0..5).map(|_| UnboundedMpmc::new::<usize>()).collect();
+    let mut wins = [0usize; 5];
+    for _ in 0..6_000 {
+        for &ready in &[1, 2, 4] {
+            let tx = &channels[ready].0;
+            if tx.is_empty() {
+                tx.send(0).unwrap();
+            }
+        }
+        let (r0, r1, r2, r3, r4) = (
+            &channels[0].1,
+            &channels[1].1,
+            &channels[2].1,
+            &channels[3].1,
+            &channels[4].1,
+        );
+        let winner = select! {
+            recv(r0) -> _ => 0,
+            recv(r1) -> _ => 1,
+            recv(r2) -> _ => 2,
+            recv(r3) -> _ => 3,
+            recv(r4) -> _ => 4,
+        };
+        wins[winner] += 1;
+    }
+    assert_eq!((wins[0], wins[3]), (0, 0), "{wins:?}");
+    for branch in [1, 2, 4] {
+        assert!(
+            (1_700..=2_300).contains(&wins[branch]),
+            "branch {branch} won {} of 6000: {wins:?}",
+            wins[branch]
+        );
+    }
+}
+
 #[test]
 fn select_is_fair_no_ready_branch_starves() {
     fastrand::seed(11);

@@ -63,8 +63,12 @@ impl<'a> Branch<'a> {
 }
 
 /// Picks a ready branch by `rule` in one pass over the branches, without
-/// allocating (reservoir sampling for the random rules).
+/// allocating (reservoir sampling for the weighted rule; for the uniform
+/// rule, the first ready branch of a random order, drawn lazily).
 fn choose(branches: &[Branch<'_>], rule: Rule) -> Option<usize> {
+    if rule == Rule::Random && branches.len() <= MAX_SHUFFLED {
+        return first_ready_in_random_order(branches);
+    }
     let mut chosen = None;
     let mut total: u64 = 0;
     for (index, branch) in branches.iter().enumerate() {
@@ -84,6 +88,35 @@ fn choose(branches: &[Branch<'_>], rule: Rule) -> Option<usize> {
         }
     }
     chosen
+}
+
+/// Branch counts up to which the uniform rule draws a random order on the
+/// stack; beyond it, reservoir sampling.
+const MAX_SHUFFLED: usize = 64;
+
+/// The uniform rule: draws a random order of the branches one step at a time
+/// (Fisher–Yates) and returns the first ready branch in it. The first ready
+/// branch of a uniformly random order is uniform among the ready ones, as
+/// with reservoir sampling, but when most branches are ready the draw stops
+/// after about one readiness check instead of checking all of them: each
+/// check reads the channel's ends, cache lines its senders keep busy
+/// (`benches/select.rs`).
+fn first_ready_in_random_order(branches: &[Branch<'_>]) -> Option<usize> {
+    let count = branches.len();
+    let mut order = [0u8; MAX_SHUFFLED];
+    for (slot, index) in order.iter_mut().zip(0u8..) {
+        *slot = index;
+    }
+    for step in 0..count {
+        let pick = fastrand::usize(step..count);
+        order.swap(step, pick);
+        let index = usize::from(order[step]);
+        let branch = &branches[index];
+        if branch.enabled() && branch.handle.__is_ready() {
+            return Some(index);
+        }
+    }
+    None
 }
 
 /// Waits until a branch is ready and returns its index, or `None` once

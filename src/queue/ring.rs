@@ -245,9 +245,10 @@ impl<T> Ring<T> {
                     .compare_exchange(
                         head,
                         head.wrapping_add(1),
-                        // Relaxed: as in `pop`; the slot is ordered by its
+                        // SeqCst: a claim, as in `pop` (see "Claims and the
+                        // channel's wake-ups"); the slot is ordered by its
                         // sequence, read above with Acquire.
-                        Ordering::Relaxed,
+                        Ordering::SeqCst,
                         Ordering::Relaxed,
                     )
                     .is_ok()
@@ -265,9 +266,9 @@ impl<T> Ring<T> {
                 // No other sender moves the tail from here (above), but a
                 // close may set `CLOSED` meanwhile: an add keeps the bit.
                 // This store claimed its place (the slot it emptied) before
-                // that close, so it lands. Relaxed: receivers learn of the
-                // new message from its sequence.
-                let before = self.tail.fetch_add(1, Ordering::Relaxed);
+                // that close, so it lands. SeqCst: a claim, as in `push`;
+                // receivers learn of the new message from its sequence.
+                let before = self.tail.fetch_add(1, Ordering::SeqCst);
                 debug_assert_eq!(
                     before & !CLOSED,
                     position,

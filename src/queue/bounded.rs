@@ -80,12 +80,12 @@ impl<T> BoundedQueue<T> {
 }
 
 impl<T: Send> RawQueue<T> for BoundedQueue<T> {
-    #[inline]
+    #[inline(always)]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
         self.0.push(item)
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&self, _home: usize) -> Option<T> {
         self.0.pop()
     }

@@ -193,7 +193,7 @@ impl<T> Ring<T> {
 
     /// Stores `item` at the tail, or hands it back when the slot there is
     /// not free (full, or its receiver has not released it yet).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&self, item: T) -> Result<(), T> {
         match claim(&self.tail, |p| &self.slot(p).sequence, free) {
             Some(position) => {
@@ -205,7 +205,7 @@ impl<T> Ring<T> {
     }
 
     /// Takes the message at the head, if one is published there.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop(&self) -> Option<T> {
         let position = claim(&self.head, |p| &self.slot(p).sequence, published)?;
         Some(self.read(self.slot(position), position))

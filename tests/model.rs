@@ -323,6 +323,8 @@ enum Op {
     CloneReceiver(usize),
     DropSender(usize),
     DropReceiver(usize),
+    /// `close()` from a sender (even index) or a receiver (odd).
+    Close(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -342,7 +344,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => handle.clone().prop_map(Op::CloneSender),
         2 => handle.clone().prop_map(Op::CloneReceiver),
         1 => handle.clone().prop_map(Op::DropSender),
-        1 => handle.prop_map(Op::DropReceiver),
+        1 => handle.clone().prop_map(Op::DropReceiver),
+        1 => handle.prop_map(Op::Close),
     ]
 }
 
@@ -366,6 +369,8 @@ struct Model<S: Subject> {
     sent: u64,
     received: u64,
     dropped: u64,
+    /// `close()` was called: sends are refused, receivers drain.
+    closed: bool,
 }
 
 impl<S: Subject> Model<S> {
@@ -381,6 +386,7 @@ impl<S: Subject> Model<S> {
             sent: 0,
             received: 0,
             dropped: 0,
+            closed: false,
         }
     }
 
@@ -389,7 +395,18 @@ impl<S: Subject> Model<S> {
     }
 
     fn disconnected(&self) -> bool {
-        self.senders.is_empty() || self.receivers.is_empty()
+        self.senders.is_empty() || self.receivers.is_empty() || self.closed
+    }
+
+    /// Whether a send is refused as disconnected: no receiver, or closed.
+    fn sends_refused(&self) -> bool {
+        self.receivers.is_empty() || self.closed
+    }
+
+    /// Whether an empty channel reports `Disconnected` to a receiver: no
+    /// sender, or closed.
+    fn receives_end(&self) -> bool {
+        self.senders.is_empty() || self.closed
     }
 
     fn sender(&self, index: usize) -> Option<&Sender<Tracked, S::F>> {
@@ -410,7 +427,7 @@ impl<S: Subject> Model<S> {
     /// The model's verdict on a send of message `id` through the policy's
     /// `send` path; updates the model.
     fn expect_send(&mut self, id: usize) -> Sent {
-        if self.receivers.is_empty() {
+        if self.sends_refused() {
             return Sent::Disconnected(id);
         }
         if !self.full() {
@@ -446,7 +463,7 @@ impl<S: Subject> Model<S> {
 
     /// The model's verdict on a `try_send` of message `id`.
     fn expect_try_send(&mut self, id: usize) -> Sent {
-        if self.receivers.is_empty() {
+        if self.sends_refused() {
             Sent::Disconnected(id)
         } else if self.full() {
             // A rendezvous channel is always "full" here: no receiver waits
@@ -460,7 +477,7 @@ impl<S: Subject> Model<S> {
 
     /// What a receive finds when the channel is empty.
     fn empty_verdict(&self) -> Result<usize, TryRecvError> {
-        if self.senders.is_empty() {
+        if self.receives_end() {
             Err(TryRecvError::Disconnected)
         } else {
             Err(TryRecvError::Empty)
@@ -485,7 +502,7 @@ impl<S: Subject> Model<S> {
 
     /// Whether a blocking receive would wait.
     fn recv_would_block(&self) -> bool {
-        self.queue.is_empty() && !self.senders.is_empty()
+        self.queue.is_empty() && !self.receives_end()
     }
 
     fn apply(&mut self, op: &Op) {
@@ -520,11 +537,11 @@ impl<S: Subject> Model<S> {
                 let id = msg.id;
                 match S::force_send(tx, msg) {
                     Err(SendError(back)) => {
-                        assert!(self.receivers.is_empty(), "force_send refused {}", back.id);
+                        assert!(self.sends_refused(), "force_send refused {}", back.id);
                         assert_eq!(back.id, id, "force_send hands back the message");
                     }
                     Ok(evicted) => {
-                        assert!(!self.receivers.is_empty(), "force_send after disconnect");
+                        assert!(!self.sends_refused(), "force_send after disconnect");
                         let want = if self.full() {
                             self.dropped += 1;
                             self.queue.pop_front()
@@ -545,7 +562,7 @@ impl<S: Subject> Model<S> {
                 let batch: Vec<Tracked> = (0..n).map(|_| self.ledger.make()).collect();
                 let batch_ids: Vec<usize> = batch.iter().map(|v| v.id).collect();
                 let refused = ids(tx.send_batch(batch));
-                let room = if self.receivers.is_empty() {
+                let room = if self.sends_refused() {
                     0
                 } else {
                     match S::CAPACITY {
@@ -612,7 +629,7 @@ impl<S: Subject> Model<S> {
             }
             Op::Drain(h) => {
                 let Some(rx) = self.receiver(h) else { return };
-                let got = if self.senders.is_empty() {
+                let got = if self.receives_end() {
                     ids(rx.iter().collect())
                 } else {
                     ids(rx.try_iter().collect())
@@ -643,6 +660,25 @@ impl<S: Subject> Model<S> {
                 if !self.senders.is_empty() {
                     let n = self.senders.len();
                     drop(self.senders.swap_remove(h % n));
+                }
+            }
+            Op::Close(h) => {
+                let closed = if h % 2 == 0 {
+                    self.sender(h / 2).map(Sender::close)
+                } else {
+                    self.receiver(h / 2).map(Receiver::close)
+                };
+                if let Some(closed) = closed {
+                    assert_eq!(
+                        closed,
+                        !self.disconnected(),
+                        "close() says whether it closed"
+                    );
+                    self.closed = true;
+                    assert!(
+                        self.senders.iter().all(Sender::is_closed),
+                        "closed from every handle"
+                    );
                 }
             }
             Op::DropReceiver(h) => {

@@ -838,6 +838,18 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         let envelope = self.envelope(msg);
         match <F::Backpressure as Backpressure>::ON_FULL {
             OnFull::Wait => {
+                // The first attempt outside the blocking loop's closures:
+                // most sends find room, and this keeps their path short.
+                let envelope = match self.admit(envelope, &mut store) {
+                    Ok(Ok(())) => {
+                        self.stored_one();
+                        return Ok(());
+                    }
+                    // No room (or a closing queue refused it: the loop's
+                    // next attempt sees the flag).
+                    Ok(Err(envelope)) => envelope,
+                    Err(envelope) => return Err(SendTimeoutError::Disconnected(envelope.msg)),
+                };
                 let mut pending = Some(envelope);
                 let stored = self.wait_for(Side::Send, deadline, || {
                     let envelope = pending

@@ -51,6 +51,11 @@
 //! oldest message is still being written (even if later ones are ready):
 //! both operations are then simply not complete yet. `DropOldest`'s `send`
 //! is the exception: it must store the newcomer, so it waits for the slot.
+//! The *blocking* operations on the rings do wait for such a peer: a blocked
+//! `recv` (or `send`) whose last check before parking finds a slot claimed
+//! and not yet finished yields and retries instead of parking, because the
+//! peer's claim, not a fence after its write, is what tells waiters to look
+//! again ([`RawQueue::CLAIMS_SEQCST`]); it has nothing else to do until then.
 //!
 //! `benches/nonblocking.rs` measures it with twice as many busy threads as
 //! cores, timing single calls from one more thread; its figure is the

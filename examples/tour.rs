@@ -244,9 +244,12 @@ fn shutdown_peek_memory() {
     let burst = tx.allocated_bytes().unwrap_or(0);
     while rx.try_recv().is_ok() {}
     let drained = tx.allocated_bytes().unwrap_or(0);
-    assert_eq!(drained, idle);
+    // Drained, the queue keeps its floor: the segment in use and the one
+    // linked after it ahead of time.
+    let floor = 2 * may_channel::queue::segment_bytes::<u64>();
+    assert!(drained <= floor, "{drained} B left after the drain");
     println!(
-        "unbounded channel memory: {idle} B idle, {burst} B holding 100000 messages, {drained} B after the drain"
+        "unbounded channel memory: {idle} B before the first send, {burst} B holding 100000 messages, {drained} B after the drain (floor: two segments)"
     );
 
     // Placement: what the NUMA-aware flavour found on this machine.

@@ -31,11 +31,13 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
     /// Takes the next message, waiting for one (parking the calling coroutine,
     /// or thread outside may). Fails once the channel is empty and every
     /// sender is gone, or it was [closed](Self::close) and is drained.
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.shared.recv_until(None).map_err(|_| RecvError)
     }
 
     /// Takes the next message if one is queued now.
+    #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         self.shared.try_recv()
     }

@@ -36,6 +36,7 @@ impl<T: Send, F: Flavor> Sender<T, F> {
     /// Fails only when every receiver is gone or the channel was
     /// [closed](Self::close), handing `msg` back. Channels
     /// with the `Reject` policy have no `send`: use [`try_send`](Self::try_send).
+    #[inline]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>>
     where
         F::Backpressure: HasSend,
@@ -49,6 +50,7 @@ impl<T: Send, F: Flavor> Sender<T, F> {
     /// without dropping anything: on a full channel (on a rendezvous channel:
     /// when no receiver is waiting) `msg` comes back in
     /// [`TrySendError::Full`], whatever the backpressure policy.
+    #[inline]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         self.shared.try_send(msg)
     }

@@ -441,6 +441,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     // -------------------------------------------------------------- sending
 
+    #[inline]
     fn envelope(&self, msg: T) -> Envelope<T, Stamp<F>> {
         Envelope {
             msg,
@@ -461,6 +462,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     /// `try_send`: never waits, never drops.
+    #[inline]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         self.try_send_via(msg, |envelope| {
             // A hand-over queue takes a message only for a receiver that
@@ -731,6 +733,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     /// `try_recv`.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         match self.take_or_disconnected() {
             Attempt::Done(result) => result.map_err(|_| TryRecvError::Disconnected),
@@ -803,6 +806,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     // on hand-over queues use the ticket protocol of `send_handoff` instead.
 
     /// `try_send` through `store`: never waits, never drops.
+    #[inline]
     pub(crate) fn try_send_via(
         &self,
         msg: T,
@@ -919,6 +923,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
     }
 
+    #[inline]
     fn stored_one(&self) {
         self.metrics.on_send();
         self.queue_stored(1);

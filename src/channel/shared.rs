@@ -30,6 +30,8 @@ type HeldOf<T, F> = Held<Envelope<T, Stamp<F>>>;
 /// What an evict-and-store returns: the evicted envelope, or the newcomer
 /// handed back by a queue that cannot evict.
 type Evicted<T, F> = Result<Option<Envelope<T, Stamp<F>>>, Envelope<T, Stamp<F>>>;
+/// What a store returns: `Ok(x)` when stored, its envelope back otherwise.
+type Stored<X, T, F> = Result<X, Envelope<T, Stamp<F>>>;
 pub(crate) type QueueOf<T, F> =
     <<F as Flavor>::Queue as QueueStrategy>::Queue<Envelope<T, Stamp<F>>>;
 
@@ -242,8 +244,8 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if Self::QUEUE_CLOSES {
             // The queue's closed mark decides which stores made it, so
             // nothing is bracketed (see `close.rs`); a store it refuses is
-            // classified by the caller (`refused`). Relaxed: a shortcut that
-            // spares a closed queue the attempt, nothing more.
+            // classified by `admit_store`. Relaxed: a shortcut that spares a
+            // closed queue the attempt, nothing more.
             if self.disconnected.load(Ordering::Relaxed) {
                 return Err(item);
             }
@@ -308,15 +310,21 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
     }
 
-    /// A store the queue refused: `Err` hands it back as "disconnected" when
-    /// the channel is (a closed queue refuses every store, and the flag is
-    /// set before the queue is closed), `Ok` when there was no room.
+    /// [`admit`](Self::admit) for a store that hands its envelope back when
+    /// it does not take it: `Err(envelope)` when the channel is disconnected
+    /// (refused by the check, or by a queue that [closes
+    /// itself](RawQueue::CLOSES): the flag is set before the queue is
+    /// closed, so it is seen here), `Ok(Err(envelope))` when there was no
+    /// room, `Ok(Ok(_))` when stored.
     #[inline]
-    fn refused<E>(&self, item: E) -> Result<E, E> {
-        if self.is_disconnected() {
-            Err(item)
-        } else {
-            Ok(item)
+    fn admit_store<X>(
+        &self,
+        envelope: Envelope<T, Stamp<F>>,
+        store: impl FnOnce(Envelope<T, Stamp<F>>) -> Stored<X, T, F>,
+    ) -> Result<Stored<X, T, F>, Envelope<T, Stamp<F>>> {
+        match self.admit(envelope, store)? {
+            Err(envelope) if self.is_disconnected() => Err(envelope),
+            outcome => Ok(outcome),
         }
     }
 
@@ -525,10 +533,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
     ) -> Result<Option<T>, Envelope<T, Stamp<F>>> {
         if self.front.is_empty() || !self.is_full() {
-            let outcome = self.admit_evicting(envelope, store_evicting)?;
+            let outcome = self.admit_store(envelope, store_evicting)?;
             return Ok(self.stored_evicting(outcome));
         }
-        let outcome = self.admit_evicting(envelope, |envelope| match store(envelope) {
+        let outcome = self.admit_store(envelope, |envelope| match store(envelope) {
             Ok(()) => Ok(None),
             Err(envelope) => store_evicting(envelope),
         })?;
@@ -543,19 +551,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 Ok(Some(oldest))
             }
             None => Ok(second),
-        }
-    }
-
-    /// `admit` for an evict-and-store: a store the queue refused because it
-    /// is closed comes back as `Err`, not as a refusal to discard.
-    fn admit_evicting(
-        &self,
-        envelope: Envelope<T, Stamp<F>>,
-        store: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
-    ) -> Result<Evicted<T, F>, Envelope<T, Stamp<F>>> {
-        match self.admit(envelope, store)? {
-            Err(envelope) => self.refused(envelope).map(Err),
-            stored => Ok(stored),
         }
     }
 
@@ -812,15 +807,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         msg: T,
         store: impl FnOnce(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
     ) -> Result<(), TrySendError<T>> {
-        match self.admit(self.envelope(msg), store) {
+        match self.admit_store(self.envelope(msg), store) {
             Ok(Ok(())) => {
                 self.stored_one();
                 Ok(())
             }
-            Ok(Err(envelope)) => match self.refused(envelope) {
-                Ok(envelope) => Err(TrySendError::Full(envelope.msg)),
-                Err(envelope) => Err(TrySendError::Disconnected(envelope.msg)),
-            },
+            Ok(Err(envelope)) => Err(TrySendError::Full(envelope.msg)),
             Err(envelope) => Err(TrySendError::Disconnected(envelope.msg)),
         }
     }
@@ -844,13 +836,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             OnFull::Wait => {
                 // The first attempt outside the blocking loop's closures:
                 // most sends find room, and this keeps their path short.
-                let envelope = match self.admit(envelope, &mut store) {
+                let envelope = match self.admit_store(envelope, &mut store) {
                     Ok(Ok(())) => {
                         self.stored_one();
                         return Ok(());
                     }
-                    // No room (or a closing queue refused it: the loop's
-                    // next attempt sees the flag).
                     Ok(Err(envelope)) => envelope,
                     Err(envelope) => return Err(SendTimeoutError::Disconnected(envelope.msg)),
                 };
@@ -859,7 +849,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                     let envelope = pending
                         .take()
                         .expect("the envelope is put back after every failed store");
-                    match self.admit(envelope, &mut store) {
+                    match self.admit_store(envelope, &mut store) {
                         Ok(Ok(())) => Some(true),
                         Ok(Err(envelope)) => {
                             pending = Some(envelope);
@@ -884,26 +874,19 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                     )),
                 }
             }
-            OnFull::NeverFull | OnFull::Refuse => match self.admit(envelope, store) {
+            OnFull::NeverFull | OnFull::Refuse => match self.admit_store(envelope, store) {
                 Ok(Ok(())) => {
                     self.stored_one();
                     Ok(())
                 }
-                // `NeverFull`: refused only when closed; `Refuse` channels
+                // As in `send_until`: unreachable for `NeverFull` (refused
+                // only when closed, reported above), and `Refuse` channels
                 // have no `send`.
-                Ok(Err(envelope)) => match self.refused(envelope) {
-                    Ok(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
-                    Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
-                },
+                Ok(Err(envelope)) => Err(SendTimeoutError::Timeout(envelope.msg)),
                 Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
             },
             OnFull::DiscardIncoming => {
-                match self
-                    .admit(envelope, store)
-                    .and_then(|outcome| match outcome {
-                        Ok(()) => Ok(Ok(())),
-                        Err(envelope) => self.refused(envelope).map(Err),
-                    }) {
+                match self.admit_store(envelope, store) {
                     Ok(Ok(())) => self.stored_one(),
                     Ok(Err(envelope)) => {
                         self.metrics.on_discard();

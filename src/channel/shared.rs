@@ -72,10 +72,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// Whether the queue refuses stores itself once closed
     /// ([`RawQueue::CLOSES`]): then no store is bracketed (see `close.rs`).
     const QUEUE_CLOSES: bool = <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::CLOSES;
-    /// Whether the queue's stores end with a `SeqCst` write
-    /// ([`RawQueue::PUBLISHES_SEQCST`]): then no fence follows them.
-    const QUEUE_PUBLISHES_SEQCST: bool =
-        <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::PUBLISHES_SEQCST;
     /// Whether the queue's claims are `SeqCst` and counted by `len`
     /// ([`RawQueue::CLAIMS_SEQCST`]): then no fence follows a store or a
     /// take, and a waiter retries while a peer is mid-operation.
@@ -358,12 +354,12 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     /// `count` messages were stored by the queue's own store methods (a
-    /// route through `admit`): wake a receiver. When the queue's store ended
-    /// with a `SeqCst` write, that write is the sender's half of waker
-    /// invariant 4 and the fence is skipped.
+    /// route through `admit`): wake a receiver. When the queue's claims are
+    /// `SeqCst` ([`RawQueue::CLAIMS_SEQCST`]), the store's claim is the
+    /// sender's half of waker invariant 4 and the fence is skipped.
     #[inline]
     fn queue_stored(&self, count: usize) {
-        if Self::QUEUE_PUBLISHES_SEQCST || Self::QUEUE_CLAIMS_SEQCST {
+        if Self::QUEUE_CLAIMS_SEQCST {
             self.receivers.notify_many_after_seqcst(count);
         } else {
             self.message_stored(count);

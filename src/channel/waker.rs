@@ -26,10 +26,11 @@
 //!    `waiting`. Whichever fence comes second in the single total order of
 //!    `SeqCst` fences sees the other side's write: either the peer sees the
 //!    waiter linked and wakes it, or the waiter's re-check sees the change.
-//!    A peer whose change is itself a `SeqCst` read-modify-write (a queue
-//!    with `RawQueue::PUBLISHES_SEQCST`) skips its fence and reads
-//!    `waiting` with `SeqCst` ([`WaitList::notify_many_after_seqcst`]): the
-//!    same argument, with the write in the fence's place.
+//!    A peer whose change began with a `SeqCst` read-modify-write that the
+//!    waiter's re-check reads (a queue with `RawQueue::CLAIMS_SEQCST`: the
+//!    claim) skips its fence and reads `waiting` with `SeqCst`
+//!    ([`WaitList::notify_many_after_seqcst`]): the same argument, with the
+//!    claim in the fence's place.
 //! 5. A waiter whose re-check succeeds *abandons* its registration: it claims
 //!    itself, and if a notifier had selected it first, it passes that wake-up
 //!    on. Otherwise this interleaving would lose a wake-up: A pushes X and sees

@@ -190,8 +190,7 @@ pub trait QueueStrategy: Send + Sync + 'static {
 ///   core adds the `SeqCst` fences its wake-up protocol needs, so a queue
 ///   need not use `SeqCst` itself. A queue whose own atomics can stand in
 ///   for those fences, or that can close itself, says so with the opt-in
-///   constants [`PUBLISHES_SEQCST`](RawQueue::PUBLISHES_SEQCST),
-///   [`CLAIMS_SEQCST`](RawQueue::CLAIMS_SEQCST) and
+///   constants [`CLAIMS_SEQCST`](RawQueue::CLAIMS_SEQCST) and
 ///   [`CLOSES`](RawQueue::CLOSES), each with its own promise; the defaults
 ///   promise nothing.
 /// - `home` is the caller's shard as the channel's
@@ -335,19 +334,6 @@ pub trait RawQueue<T>: Send + Sync {
     /// The default, `false`, keeps the bracket: nothing is asked of the queue.
     const CLOSES: bool = false;
 
-    /// Whether every successful store (`push`, `push_evicting`,
-    /// `push_handoff`) claims its place with a `SeqCst` operation and makes
-    /// its item visible with a `SeqCst` read-modify-write, so that a
-    /// receiver that reads the queue after a `SeqCst` fence finds the item
-    /// whenever that write came first in the single total order of `SeqCst`
-    /// operations. The core then skips the `SeqCst` fence it otherwise
-    /// issues after a store, before it looks for parked receivers (waker
-    /// invariant 4 in `channel/waker.rs`): the queue's own write is the
-    /// sender's half of the store-buffer pair. Worth it where the write is a
-    /// read-modify-write anyway (a locked instruction on x86, where `SeqCst`
-    /// costs it nothing more); the default, `false`, keeps the fence.
-    const PUBLISHES_SEQCST: bool = false;
-
     /// Whether every store and every take claims its place with a `SeqCst`
     /// read-modify-write of a word that [`len`](Self::len) and
     /// [`is_empty`](Self::is_empty) read, and finishes its write (or read)
@@ -358,7 +344,11 @@ pub trait RawQueue<T>: Send + Sync {
     /// sender whose `push` failed while `len() < capacity` (a receiver is
     /// mid-take), retry instead of parking, and the claims are the
     /// operations' halves of waker invariant 4: the core issues no fence
-    /// after a store or a take. The default, `false`, keeps the fences.
+    /// after a store or a take. A queue may also let a receiver give up on
+    /// a claimed slot that is not written yet, provided its sender then
+    /// stores again with a fresh claim (the crate's unbounded list does):
+    /// that claim comes after the receiver's fence, so the sender's look
+    /// for waiters finds it. The default, `false`, keeps the fences.
     const CLAIMS_SEQCST: bool = false;
 
     /// [`CLOSES`](Self::CLOSES) queues: refuses every store that has not

@@ -76,14 +76,19 @@
 //!   (Acquire), so a claimant whose CAS confirms the position it read also
 //!   holds that position's segment. A failed claim CAS hands back the
 //!   position it saw with Acquire, standing in for the load.
-//! - A sender's claim CAS and its `WRITTEN` add are `SeqCst`
-//!   ([`RawQueue::PUBLISHES_SEQCST`]): the channel core then needs no fence
-//!   of its own between the store and its look for parked receivers. A
-//!   receiver that re-checks after its `SeqCst` fence reads the tail and the
-//!   slot state after that fence, so if the sender's add came first in the
-//!   total order it sees the claim and `WRITTEN`; if the fence came first,
-//!   the sender's `SeqCst` load of the waiter count sees the receiver
-//!   linked. On x86 both are the locked instructions they would be anyway.
+//! - Both claim CASes are `SeqCst` ([`RawQueue::CLAIMS_SEQCST`]): the
+//!   channel core then needs no fence of its own between a send and its
+//!   look for parked receivers. A receiver that re-checks after its
+//!   `SeqCst` fence reads the tail after that fence, so if the sender's
+//!   claim came first in the total order it sees the claim (and then takes
+//!   the message, or retries rather than parks); if the fence came first,
+//!   the sender's `SeqCst` load of the waiter count, after its claim, sees
+//!   the receiver linked. A receiver that abandons the slot does so after
+//!   its fence, and the sender learns it from its `WRITTEN` add (AcqRel,
+//!   which synchronises with the abandon), so its fresh claim for the
+//!   re-send, and the look for waiters after it, come after that fence
+//!   too. On x86 the claims are the locked instructions they would be
+//!   anyway.
 //! - A receiver's emptiness check loads the tail with Acquire: a position it
 //!   then claims was claimed by a sender, whose segment (and that segment's
 //!   link to its successor) was stored before the tail moved onto it.
@@ -408,9 +413,8 @@ impl<T> UnboundedQueue<T> {
         let slot = unsafe { &(*segment).slots[offset] };
         // SAFETY: the slot is ours alone until `WRITTEN` is set.
         unsafe { slot.value.get().write(MaybeUninit::new(item)) };
-        // SeqCst (an AcqRel that is also in the single total order): see
-        // "Orderings".
-        if slot.state.fetch_add(WRITTEN, Ordering::SeqCst) & ABANDONED == 0 {
+        // AcqRel: see "Orderings".
+        if slot.state.fetch_add(WRITTEN, Ordering::AcqRel) & ABANDONED == 0 {
             return Ok(());
         }
         // SAFETY: the receiver abandoned the slot before it was written, so
@@ -451,12 +455,13 @@ impl<T> UnboundedQueue<T> {
             }
             // Acquire: as for the position.
             let segment = self.head.segment.load(Ordering::Acquire);
-            // AcqRel, Acquire on failure: see "Orderings" (what
-            // `TAIL_AHEAD` vouches for).
+            // SeqCst (AcqRel and in the total order), Acquire on failure:
+            // see "Orderings" (what `TAIL_AHEAD` vouches for, and the
+            // claims' part in the channel's wake-ups).
             if let Err(current) = self.head.position.compare_exchange_weak(
                 word,
                 next,
-                Ordering::AcqRel,
+                Ordering::SeqCst,
                 Ordering::Acquire,
             ) {
                 // As in `claim_tail`: retry from what the CAS saw.
@@ -639,8 +644,9 @@ impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
     /// The tail word carries a closed flag.
     const CLOSES: bool = true;
 
-    /// The claim CAS and the `WRITTEN` add (see "Orderings").
-    const PUBLISHES_SEQCST: bool = true;
+    /// Both ends claim with a `SeqCst` CAS on the positions `len` reads
+    /// (see "Orderings").
+    const CLAIMS_SEQCST: bool = true;
 
     #[inline]
     fn close(&self) {

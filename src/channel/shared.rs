@@ -81,9 +81,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     pub(crate) fn new(
         queue: QueueOf<T, F>,
         wait: F::Wait,
-        metrics: F::Metrics,
+        mut metrics: F::Metrics,
         placement: F::Placement,
     ) -> Self {
+        metrics.on_build(queue.capacity());
         Self {
             queue,
             receivers: CachePadded::new(WaitList::new()),

@@ -118,6 +118,15 @@ pub trait MetricsSink: Default + Send + Sync + 'static {
     fn on_block(&self, side: Side) -> Self::BlockStamp;
     /// That operation woke up (or unwound).
     fn on_unblock(&self, side: Side, stamp: Self::BlockStamp);
+    /// The channel was built with room for `capacity` messages (`None`:
+    /// unbounded; a rendezvous channel says `Some(0)`). Called once, when the
+    /// channel is built, before any other hook. Defaults to nothing;
+    /// [`Counters`] stops looking for a new peak length once the peak
+    /// reached the capacity.
+    #[inline]
+    fn on_build(&mut self, capacity: Option<usize>) {
+        let _ = capacity;
+    }
     /// A handle of `side` (a `Sender` for [`Side::Send`]) is being dropped by
     /// the calling task. Defaults to nothing; the
     /// [`History`](crate::debug::History) sink uses it to forget the task as
@@ -182,6 +191,11 @@ impl<A: MetricsSink, B: MetricsSink> MetricsSink for (A, B) {
     fn on_unblock(&self, side: Side, stamp: Self::BlockStamp) {
         self.0.on_unblock(side, stamp.0);
         self.1.on_unblock(side, stamp.1);
+    }
+    #[inline]
+    fn on_build(&mut self, capacity: Option<usize>) {
+        self.0.on_build(capacity);
+        self.1.on_build(capacity);
     }
     #[inline]
     fn on_release(&self, side: Side) {

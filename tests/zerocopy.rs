@@ -55,6 +55,28 @@ fn by_value_and_by_reference_mix_in_order() {
     assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Empty)));
 }
 
+/// A slot lent to a live `SendRef` takes room but is not a message yet:
+/// `len` and `is_empty` leave it out, `is_full` counts it.
+#[test]
+fn a_lent_slot_takes_room_but_is_not_queued() {
+    type Pair = Channel<Slots<2>, SpinThenPark, Reject>;
+    let (tx, rx) = Pair::new::<Vec<u32>>();
+    tx.try_send(vec![1]).unwrap();
+    let mut lent = tx.try_send_ref().unwrap();
+    lent.push(2);
+    assert_eq!((tx.len(), rx.len()), (1, 1));
+    assert!(tx.is_full());
+    assert_eq!(rx.try_recv().unwrap(), [1]);
+    assert_eq!(rx.len(), 0);
+    assert!(rx.is_empty());
+    assert!(!rx.is_full());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    drop(lent);
+    assert_eq!(rx.len(), 1);
+    assert_eq!(rx.try_recv().unwrap(), [2]);
+    assert!(rx.is_empty());
+}
+
 #[test]
 fn a_full_ring_refuses_or_waits() {
     type Strict = Channel<Slots<2>, SpinThenPark, Reject>;

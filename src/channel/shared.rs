@@ -136,7 +136,15 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         &self.metrics
     }
 
+    /// Messages a receiver could take: queued ones, and the ones a peek
+    /// left; not slots lent to a zero-copy sender, which take room
+    /// (`occupied`) but hold no message yet.
     pub(crate) fn len(&self) -> usize {
+        self.occupied().saturating_sub(self.queue.lent_slots())
+    }
+
+    /// The room taken: what `len` counts, and the lent slots.
+    fn occupied(&self) -> usize {
         self.queue.len() + self.front.len()
     }
 
@@ -149,7 +157,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        self.capacity().is_some_and(|cap| self.len() >= cap)
+        self.capacity().is_some_and(|cap| self.occupied() >= cap)
     }
 
     pub(crate) fn is_disconnected(&self) -> bool {

@@ -302,6 +302,17 @@ pub trait RawQueue<T>: Send + Sync {
     /// `Disconnected` (see `channel/close.rs`, which also says what ordering
     /// the answer needs). Other queues keep the default, `false`: every store
     /// they accept finishes inside the channel's in-flight bracket.
+    /// Lending queues only ([`Slots`]): how many slots are lent to senders
+    /// now (a snapshot). [`len`](Self::len) counts them, since they take
+    /// room; the channel's `len()` does not, since no receiver can take
+    /// them yet. Other queues keep the default, 0.
+    // Plumbing for the crate's own lending queue (`Slots`), hidden from the
+    // documented contract: a custom queue keeps the default.
+    #[doc(hidden)]
+    fn lent_slots(&self) -> usize {
+        0
+    }
+
     // Plumbing for the crate's own lending queue (`Slots`), hidden from the
     // documented contract: a custom queue keeps the default.
     #[doc(hidden)]

@@ -260,6 +260,8 @@ impl<T: Send> RawQueue<T> for SlotQueue<T> {
         item
     }
 
+    /// Slots published or lent: the room taken (the channel's `len()`
+    /// leaves out the lent ones, `lent_slots`).
     fn len(&self) -> usize {
         // Relaxed: a snapshot, as documented on `RawQueue::len`.
         let head = self.head.load(Ordering::Relaxed);
@@ -288,6 +290,11 @@ impl<T: Send> RawQueue<T> for SlotQueue<T> {
         // sequence is `published(head)` and later `free(head + capacity)`;
         // it never reads `free(head)` again.)
         tail != head && self.slot(head).sequence.load(Ordering::Relaxed) == free(head)
+    }
+
+    fn lent_slots(&self) -> usize {
+        // Relaxed: a snapshot for `len`, like the positions there.
+        self.lent.load(Ordering::Relaxed)
     }
 
     fn has_lent_slots(&self) -> bool {

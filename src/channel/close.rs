@@ -45,12 +45,17 @@
 //! comes after the flag swap too, so its flag load reads "closed" and it
 //! hands its message back.
 //!
-//! `R` reads the marks one after the other, from a snapshot of the registry
-//! taken under its lock. A mark read before its send swapped it in belongs to
-//! a send that comes after the flag swap, as just shown. A thread that
-//! registers after the snapshot does so under the same lock, so `R`'s flag
-//! load happens before that thread's first swap, and its flag load reads
-//! "closed".
+//! `R` reads the marks one after the other, walking the list of every mark
+//! ever made (`ALL_MARKS`, to which marks are only ever added, never
+//! removed, so the walk takes no lock and allocates nothing). A mark read
+//! before its send swapped it in belongs to a send that comes after the flag
+//! swap, as just shown. A mark added after `R` loaded the list's first node
+//! is missed, but that is harmless: the list's store and `R`'s load are both
+//! `SeqCst`, so `R`'s load, which read an older node, precedes the store in
+//! the single total order; the store precedes the new thread's first mark
+//! swap and flag load (program order); and `R`'s flag load, which read
+//! "closed", precedes `R`'s list load. So the new thread's flag load comes
+//! after a load that read "closed" and reads it too.
 //!
 //! A send stays "in flight" only for one non-blocking store attempt (never
 //! across a park, and never while user code such as a `Drop` runs), so the
@@ -155,35 +160,68 @@ use crossbeam_utils::{Backoff, CachePadded};
 
 use crate::sync::{AtomicUsize, Ordering, lock};
 
-/// One thread's mark: the address of the channel it is storing into, or 0.
-type Mark = CachePadded<AtomicUsize>;
-
-/// Every mark ever leased, and those whose thread has ended.
-struct Registry {
-    marks: Vec<&'static Mark>,
-    free: Vec<&'static Mark>,
+/// One thread's mark: the address of the channel it is storing into, or 0;
+/// and the mark made before it, for the walk over all of them.
+pub(crate) struct MarkNode {
+    mark: AtomicUsize,
+    /// Set before the node is published, never changed.
+    older: *const Mark,
 }
 
-/// The marks. A plain `std` mutex (not the `sync` shim): it is a `static`,
-/// and only thread start, thread end and a disconnected receiver's wait take
-/// it.
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    marks: Vec::new(),
-    free: Vec::new(),
-});
+type Mark = CachePadded<MarkNode>;
+
+// SAFETY: `older` is written once, before the node is published (a `SeqCst`
+// store of `ALL_MARKS`, which releases it), and only read afterwards; it
+// points to another leaked, immortal node (or is null).
+unsafe impl Sync for MarkNode {}
+// SAFETY: as above; the node owns nothing.
+unsafe impl Send for MarkNode {}
+
+/// The newest mark ever made; each links to the one made before it. Marks
+/// are leaked on purpose (a receiver may read one at any time) and reused by
+/// later threads, so there are at most as many as threads alive at once.
+/// Only `Lease::take`, under `REGISTRY`'s lock, stores here. A plain `std`
+/// atomic, like the mutex: it is a `static`.
+static ALL_MARKS: std::sync::atomic::AtomicPtr<Mark> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// The marks whose thread has ended, for the next thread to lease. A plain
+/// `std` mutex (not the `sync` shim): it is a `static`, and only thread
+/// start and thread end take it.
+static REGISTRY: Mutex<Vec<&'static Mark>> = Mutex::new(Vec::new());
+
+/// Every mark ever made, newest first.
+fn all_marks() -> impl Iterator<Item = &'static Mark> {
+    // SeqCst: see the module docs (a mark added after this load belongs to
+    // a thread whose first send sees the channel closed).
+    let newest = ALL_MARKS.load(std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: every node in the list is leaked, never freed, and was
+    // initialised before it was published (the load above acquires it).
+    let first = unsafe { newest.as_ref() };
+    std::iter::successors(first, |node| {
+        // SAFETY: as above; `older` was set before its node was published.
+        unsafe { node.older.as_ref() }
+    })
+}
 
 /// The calling thread's lease on a mark; returns it when the thread ends.
 struct Lease(&'static Mark);
 
 impl Lease {
     fn take() -> Self {
-        let mut registry = lock(&REGISTRY);
-        let mark = registry.free.pop().unwrap_or_else(|| {
-            // Leaked on purpose: a receiver may read a mark at any time, so
-            // marks live for the process; they are reused by later threads,
-            // so there are at most as many as threads alive at once.
-            let mark: &'static Mark = Box::leak(Box::new(CachePadded::new(AtomicUsize::new(0))));
-            registry.marks.push(mark);
+        let mut free = lock(&REGISTRY);
+        let mark = free.pop().unwrap_or_else(|| {
+            // Under the lock, so no other node is being added meanwhile.
+            let older = ALL_MARKS.load(std::sync::atomic::Ordering::Relaxed);
+            let mark: &'static Mark = Box::leak(Box::new(CachePadded::new(MarkNode {
+                mark: AtomicUsize::new(0),
+                older,
+            })));
+            // SeqCst: see the module docs; it also releases the node.
+            ALL_MARKS.store(
+                std::ptr::from_ref(mark).cast_mut(),
+                std::sync::atomic::Ordering::SeqCst,
+            );
             mark
         });
         Self(mark)
@@ -192,7 +230,7 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        lock(&REGISTRY).free.push(self.0);
+        lock(&REGISTRY).push(self.0);
     }
 }
 
@@ -227,7 +265,7 @@ impl InFlight {
                 // SeqCst: the first half of the store-buffer pair with
                 // `close`'s swap (see the module docs); it must precede the
                 // flag load.
-                let before = mark.swap(self.id(), Ordering::SeqCst);
+                let before = mark.mark.swap(self.id(), Ordering::SeqCst);
                 debug_assert_eq!(before, 0, "a thread is in flight on one channel at a time");
                 InFlightGuard::Marked(mark)
             }
@@ -243,13 +281,12 @@ impl InFlight {
     /// receivers that saw the channel disconnected (with a `SeqCst` load).
     pub(crate) fn wait_idle(&self) {
         let id = self.id();
-        let marks = lock(&REGISTRY).marks.clone();
         let backoff = Backoff::new();
         // SeqCst: ordered after the caller's `SeqCst` flag load (see the
         // module docs); as an acquire it also makes the push of every send
         // whose leaving it reads visible.
         while self.fallback.load(Ordering::SeqCst) != 0
-            || marks.iter().any(|mark| mark.load(Ordering::SeqCst) == id)
+            || all_marks().any(|node| node.mark.load(Ordering::SeqCst) == id)
         {
             backoff.snooze();
         }
@@ -270,7 +307,7 @@ impl Drop for InFlightGuard<'_> {
             // Release: the store this send made happens before the
             // receiver's acquire load that reads this (or any later) value
             // of the mark; every later write to it is a release too.
-            InFlightGuard::Marked(mark) => mark.store(0, Ordering::Release),
+            InFlightGuard::Marked(mark) => mark.mark.store(0, Ordering::Release),
             // Release: as above; later RMWs continue the release sequence.
             InFlightGuard::Counted(count) => {
                 count.fetch_sub(1, Ordering::Release);

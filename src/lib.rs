@@ -93,6 +93,7 @@ pub mod placement;
 pub mod priority;
 pub mod queue;
 pub mod select;
+pub mod spsc;
 mod stealing;
 mod sync;
 pub mod wait;

@@ -17,8 +17,9 @@ use may_channel::flavors::{
     UnboundedMpmc,
 };
 use may_channel::metrics::CountersSnapshot;
+use may_channel::queue::Spsc;
 use may_channel::{
-    Flavor, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender,
+    Channel, Flavor, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender,
     TryRecvError, TrySendError,
 };
 use proptest::prelude::*;
@@ -188,6 +189,24 @@ impl Subject for UnboundedCase {
     }
     fn send_timeout_zero(tx: &Sender<Tracked, Self::F>, msg: Tracked, _: bool) -> Sent {
         from_timeout(tx.send_timeout(msg, Duration::ZERO))
+    }
+}
+
+/// The single-producer, single-consumer queue behind the ordinary
+/// (cloneable) handles, which take turns on each side.
+struct SpscSharedCase;
+impl Subject for SpscSharedCase {
+    type F = Channel<Spsc>;
+    const POLICY: Policy = Policy::Unlimited;
+    const CAPACITY: Option<usize> = None;
+    fn open() -> Pair<Self::F> {
+        Channel::<Spsc>::new()
+    }
+    fn send(tx: &Sender<Tracked, Self::F>, msg: Tracked, _: bool) -> Sent {
+        from_send(tx.send(msg))
+    }
+    fn send_timeout_zero(tx: &Sender<Tracked, Self::F>, msg: Tracked, _: bool) -> Sent {
+        from_send(tx.send(msg))
     }
 }
 
@@ -775,6 +794,11 @@ proptest! {
     #[test]
     fn unbounded_matches_model(ops in ops()) {
         run::<UnboundedCase>(&ops);
+    }
+
+    #[test]
+    fn spsc_queue_with_shared_handles_matches_model(ops in ops()) {
+        run::<SpscSharedCase>(&ops);
     }
 
     #[test]

@@ -147,6 +147,7 @@ macro_rules! state_accessors {
 }
 
 mod close;
+pub(crate) mod exclusive;
 mod iter;
 mod peek;
 mod receiver;

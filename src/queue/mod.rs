@@ -10,6 +10,7 @@
 //! | strategy | kind | storage |
 //! |---|---|---|
 //! | [`Unbounded`] | [`UnboundedKind`] | lock-free list of segments (our own) |
+//! | [`Spsc`] | [`UnboundedKind`] | list of segments for one producer and one consumer (one atomic read-modify-write per message through the [`spsc`](crate::spsc) handles) |
 //! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (our own, Vyukov-style) |
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
@@ -133,6 +134,7 @@ mod priority;
 mod rendezvous;
 mod ring;
 mod slots;
+mod spsc;
 mod unbounded;
 mod work_stealing;
 
@@ -140,6 +142,7 @@ pub use bounded::{Bounded, BoundedQueue, DynBounded};
 pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
+pub use spsc::{SPSC_SEGMENT_ITEMS, Spsc, SpscQueue, spsc_segment_bytes};
 pub use unbounded::{SEGMENT_ITEMS, Unbounded, UnboundedQueue, segment_bytes};
 pub use work_stealing::{WorkStealing, WorkStealingQueue, Workers};
 
@@ -359,7 +362,12 @@ pub trait RawQueue<T>: Send + Sync {
     /// a claimed slot that is not written yet, provided its sender then
     /// stores again with a fresh claim (the crate's unbounded list does):
     /// that claim comes after the receiver's fence, so the sender's look
-    /// for waiters finds it. The default, `false`, keeps the fences.
+    /// for waiters finds it. A queue that is never full (its kind is
+    /// [`UnboundedKind`]) need not claim its takes: no sender ever waits
+    /// for room there, so the core consults only the stores' claims (the
+    /// crate's [`Spsc`] queue publishes each store with its one `SeqCst`
+    /// CAS, after the write, and takes with a plain store). The default,
+    /// `false`, keeps the fences.
     const CLAIMS_SEQCST: bool = false;
 
     /// [`CLOSES`](Self::CLOSES) queues: refuses every store that has not

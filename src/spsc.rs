@@ -1,0 +1,48 @@
+//! Single-producer, single-consumer channels: one [`Sender`] and one
+//! [`Receiver`], neither `Clone` nor `Sync`, over the [`Spsc`] queue.
+//!
+//! Because each side has exactly one handle and a handle is used by one
+//! task at a time, the queue needs no synchronisation between senders or
+//! between receivers: a send costs one atomic read-modify-write (the CAS
+//! that publishes the message and that a close can refuse), a receive none.
+//! The MPMC channels ([`Unbounded`](crate::queue::Unbounded)) pay four: a
+//! claim and a publish on each side. Everything else is the crate's core:
+//! blocking that parks the coroutine (or the thread outside may), timeouts,
+//! close and disconnect that lose nothing, any wait strategy, metrics sink
+//! and placement ([`channel_of`]).
+//!
+//! ```
+//! use std::time::Duration;
+//! use may_channel::{RecvTimeoutError, spsc};
+//!
+//! let (tx, rx) = spsc::channel::<String>();
+//! let producer = may::go!(move || {
+//!     for word in ["one", "two", "three"] {
+//!         tx.send(word.to_string()).unwrap();
+//!     }
+//!     // `tx` dropped here: the receiver drains, then sees the end.
+//! });
+//! assert_eq!(rx.iter().collect::<Vec<_>>(), ["one", "two", "three"]);
+//! assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Disconnected));
+//! producer.join().unwrap();
+//! ```
+//!
+//! What the handles do not have, and why:
+//! - `Clone`, and `Sync` (sharing `&Sender` between threads): a second
+//!   producer or consumer would race on the queue's unsynchronised ends.
+//!   For more than one, use an MPMC flavour; a `Channel<Spsc>` with the
+//!   ordinary cloneable handles is also sound (each side then takes a lock).
+//! - `select!`, peek, batches, the zero-copy and operator APIs, the
+//!   builder and the debugger's `register`: they take the cloneable
+//!   handles. A handle cannot turn into one (that would make a second
+//!   producer or consumer).
+//!
+//! A message still costs the core's checks around the queue (the closed
+//! flag, one load of the waiting receivers' count); `benches/peers.rs`
+//! measures the flavour as `may_channel spsc` on the single-producer,
+//! single-consumer workloads.
+
+pub use crate::channel::exclusive::{
+    IntoIter, Iter, Receiver, Sender, TryIter, channel, channel_of,
+};
+pub use crate::queue::Spsc;

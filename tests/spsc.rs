@@ -1,0 +1,558 @@
+//! The single-producer, single-consumer handles (`may_channel::spsc`): FIFO
+//! in threads and coroutines (on one may worker too), blocking that parks,
+//! timeouts, close and disconnect that lose nothing, drops exactly once, and
+//! the same queue behind the ordinary cloneable handles.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{DropLog, Runner, on_one_worker, within};
+use may_channel::backpressure::Unlimited;
+use may_channel::metrics::Counters;
+use may_channel::queue::{SPSC_SEGMENT_ITEMS, Spsc, spsc_segment_bytes};
+use may_channel::wait::{Park, Spin};
+use may_channel::{
+    Channel, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, spsc,
+};
+use static_assertions::{assert_impl_all, assert_not_impl_any};
+
+// One producer, one consumer: the handles move, but neither clones nor is
+// shared.
+assert_impl_all!(spsc::Sender<u32>: Send);
+assert_impl_all!(spsc::Receiver<u32>: Send);
+assert_not_impl_any!(spsc::Sender<u32>: Sync, Clone);
+assert_not_impl_any!(spsc::Receiver<u32>: Sync, Clone);
+
+const COUNT: usize = 100_000;
+
+/// `COUNT` messages from a producer task to a consumer task, in order.
+fn stream(producer_on: Runner, consumer_on: Runner) {
+    within(60, move || {
+        let (tx, rx) = spsc::channel::<usize>();
+        let producer = producer_on.spawn(move || {
+            for i in 0..COUNT {
+                tx.send(i).unwrap();
+            }
+        });
+        let consumer = consumer_on.spawn(move || {
+            for i in 0..COUNT {
+                assert_eq!(rx.recv(), Ok(i));
+            }
+            assert_eq!(rx.recv(), Err(RecvError), "the sender is gone");
+        });
+        producer.join();
+        consumer.join();
+    });
+}
+
+#[test]
+fn fifo_between_threads() {
+    stream(Runner::Threads, Runner::Threads);
+}
+
+#[test]
+fn fifo_between_coroutines() {
+    stream(Runner::Coroutines, Runner::Coroutines);
+}
+
+#[test]
+fn fifo_from_a_thread_to_a_coroutine_and_back() {
+    stream(Runner::Threads, Runner::Coroutines);
+    stream(Runner::Coroutines, Runner::Threads);
+}
+
+#[test]
+fn other_wait_strategies_and_a_sink() {
+    within(60, || {
+        type Spinning = Channel<Spsc, Spin>;
+        type Counted = Channel<Spsc, Park, Unlimited, Counters>;
+        let (tx, rx) = spsc::channel_of::<usize, Spinning>();
+        let producer = Runner::Threads.spawn(move || (0..COUNT).for_each(|i| tx.send(i).unwrap()));
+        assert_eq!(rx.iter().sum::<usize>(), COUNT * (COUNT - 1) / 2);
+        producer.join();
+
+        let (tx, rx) = spsc::channel_of::<usize, Counted>();
+        let producer =
+            Runner::Coroutines.spawn(move || (0..COUNT).for_each(|i| tx.send(i).unwrap()));
+        assert_eq!(rx.into_iter().count(), COUNT);
+        producer.join();
+    });
+    let (tx, rx) = spsc::channel_of::<u8, Channel<Spsc, Park, Unlimited, Counters>>();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+    let metrics = tx.metrics();
+    assert_eq!(
+        (
+            metrics.sent,
+            metrics.received,
+            metrics.len,
+            metrics.peak_len
+        ),
+        (2, 1, 1, 2)
+    );
+}
+
+#[test]
+fn a_blocked_receiver_is_woken_in_threads_and_coroutines() {
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(30, move || {
+            let (tx, rx) = spsc::channel::<u32>();
+            let (ready_tx, ready_rx) = spsc::channel::<()>();
+            let consumer = runner.spawn(move || {
+                ready_tx.send(()).unwrap();
+                rx.recv()
+            });
+            ready_rx.recv().unwrap();
+            // Give the consumer time to park (it must be woken, not find
+            // the message on its first try).
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send(7).unwrap();
+            assert_eq!(consumer.join(), Ok(7));
+        });
+    }
+}
+
+#[test]
+fn timeouts_leave_nothing_behind() {
+    let (tx, rx) = spsc::channel::<u32>();
+    let start = Instant::now();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(20)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert!(start.elapsed() >= Duration::from_millis(20));
+    assert_eq!(
+        rx.recv_deadline(Instant::now() - Duration::from_millis(1)),
+        Err(RecvTimeoutError::Timeout),
+        "a deadline already past makes one attempt"
+    );
+    tx.send(5).unwrap();
+    assert_eq!(
+        rx.recv_deadline(Instant::now() - Duration::from_millis(1)),
+        Ok(5)
+    );
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)),
+        Err(RecvTimeoutError::Disconnected)
+    );
+}
+
+#[test]
+fn close_refuses_sends_hands_them_back_and_drains() {
+    let (tx, rx) = spsc::channel::<String>();
+    tx.send("a".into()).unwrap();
+    tx.send("b".into()).unwrap();
+    assert!(rx.close());
+    assert!(!tx.close());
+    assert!(tx.is_closed() && rx.is_disconnected());
+    assert_eq!(tx.send("c".into()), Err(SendError("c".to_string())));
+    assert_eq!(
+        tx.try_send("d".into()),
+        Err(TrySendError::Disconnected("d".to_string()))
+    );
+    assert_eq!(rx.iter().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(rx.recv(), Err(RecvError));
+}
+
+#[test]
+fn a_receiver_gone_refuses_sends_and_drops_the_queue_once() {
+    let log = DropLog::new(3 * SPSC_SEGMENT_ITEMS + 1);
+    let (tx, rx) = spsc::channel();
+    for id in 0..3 * SPSC_SEGMENT_ITEMS {
+        tx.send(log.item(id)).unwrap();
+    }
+    drop(rx.recv().unwrap());
+    drop(rx);
+    assert_eq!(
+        log.total(),
+        3 * SPSC_SEGMENT_ITEMS,
+        "the queue dropped at once"
+    );
+    let refused = tx.send(log.item(3 * SPSC_SEGMENT_ITEMS)).unwrap_err();
+    assert_eq!(
+        log.total(),
+        3 * SPSC_SEGMENT_ITEMS,
+        "handed back, not dropped"
+    );
+    drop(refused);
+    drop(tx);
+    log.assert_all_dropped_once();
+}
+
+#[test]
+fn a_close_racing_a_stream_loses_nothing() {
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(60, move || {
+            let log = DropLog::new(COUNT);
+            let (tx, rx) = spsc::channel();
+            let producer = {
+                let log = log.clone();
+                runner.spawn(move || {
+                    let mut refused = Vec::new();
+                    for id in 0..COUNT {
+                        if let Err(SendError(item)) = tx.send(log.item(id)) {
+                            refused.push(item);
+                        }
+                    }
+                    refused
+                })
+            };
+            let mut received = Vec::new();
+            while received.len() < COUNT / 10 {
+                if let Ok(item) = rx.try_recv() {
+                    received.push(item);
+                }
+            }
+            rx.close();
+            received.extend(rx.iter());
+            let refused = producer.join();
+            assert_eq!(
+                received.len() + refused.len(),
+                COUNT,
+                "each message received or refused"
+            );
+            assert!(
+                received.iter().map(|t| t.id).eq(0..received.len()),
+                "the received ones are a prefix, in order"
+            );
+            assert!(refused.iter().map(|t| t.id).eq(received.len()..COUNT));
+            drop((received, refused));
+            log.assert_all_dropped_once();
+        });
+    }
+}
+
+#[test]
+fn memory_follows_the_length() {
+    let (tx, rx) = spsc::channel::<u64>();
+    let one = spsc_segment_bytes::<u64>();
+    assert_eq!(tx.allocated_bytes(), Some(one));
+    for i in 0..100_000 {
+        tx.send(i).unwrap();
+    }
+    assert!(tx.allocated_bytes().unwrap() >= 100_000 * 8);
+    while rx.try_recv().is_ok() {}
+    assert_eq!(
+        rx.allocated_bytes(),
+        Some(2 * one),
+        "the segment in use and one spare"
+    );
+    assert_eq!((tx.len(), rx.is_empty(), rx.capacity()), (0, true, None));
+}
+
+#[test]
+fn the_queue_behind_cloneable_handles_takes_turns() {
+    within(60, || {
+        let (tx, rx) = Channel::<Spsc>::new::<(usize, usize)>();
+        let producers: Vec<_> = (0..3)
+            .map(|p| {
+                let tx = tx.clone();
+                let runner = if p % 2 == 0 {
+                    Runner::Threads
+                } else {
+                    Runner::Coroutines
+                };
+                runner.spawn(move || (0..COUNT / 10).for_each(|i| tx.send((p, i)).unwrap()))
+            })
+            .collect();
+        drop(tx);
+        let consumers: Vec<_> = (0..2)
+            .map(|c| {
+                let rx = rx.clone();
+                let runner = if c == 0 {
+                    Runner::Threads
+                } else {
+                    Runner::Coroutines
+                };
+                runner.spawn(move || {
+                    let mut last = [None; 3];
+                    let mut count = 0;
+                    for (p, i) in rx.iter() {
+                        assert!(
+                            last[p].is_none_or(|prev: usize| prev < i),
+                            "per-producer order"
+                        );
+                        last[p] = Some(i);
+                        count += 1;
+                    }
+                    count
+                })
+            })
+            .collect();
+        drop(rx);
+        producers.into_iter().for_each(|p| p.join());
+        let total: usize = consumers.into_iter().map(|c| c.join()).sum();
+        assert_eq!(total, 3 * (COUNT / 10));
+    });
+}
+
+const CHILD: &str = "MAY_CHANNEL_SPSC_CHILD";
+
+#[test]
+fn blocking_parks_the_coroutine_on_one_worker() {
+    on_one_worker(CHILD, || {
+        let (tx, rx) = spsc::channel::<usize>();
+        let (back_tx, back_rx) = spsc::channel::<usize>();
+        // Ping-pong: each side blocks in `recv` until the other, on the same
+        // worker, runs; a worker parked by a `recv` would never let it.
+        let echo = may::go!(move || {
+            for msg in rx.iter() {
+                back_tx.send(msg + 1).unwrap();
+            }
+        });
+        common::keep_alive(echo.coroutine());
+        for i in 0..1000 {
+            tx.send(i).unwrap();
+            assert_eq!(back_rx.recv(), Ok(i + 1));
+        }
+        assert_eq!(
+            back_rx.recv_timeout(Duration::from_millis(10)),
+            Err(RecvTimeoutError::Timeout)
+        );
+        drop(tx);
+        assert_eq!(back_rx.recv(), Err(RecvError));
+        echo.join().unwrap();
+    });
+}
+
+mod model {
+    //! The exclusive handles against a `VecDeque`, with every message's
+    //! drops counted and the `Counters` sink checked after each step.
+
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use common::Tracked;
+
+    type Counted = Channel<Spsc, SpinThenPark, Unlimited, Counters>;
+    use may_channel::wait::SpinThenPark;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Send,
+        TrySend,
+        TryRecv,
+        RecvTimeoutZero,
+        /// `recv` where it cannot block, `recv_deadline(now)` otherwise.
+        Recv,
+        TryIterTake(usize),
+        /// `iter()` to the end once it ends, `try_iter()` before.
+        Drain,
+        DropSender,
+        DropReceiver,
+        /// `close()` from the sender (`true`) or the receiver.
+        Close(bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => Just(Op::Send),
+            4 => Just(Op::TrySend),
+            6 => Just(Op::TryRecv),
+            2 => Just(Op::RecvTimeoutZero),
+            3 => Just(Op::Recv),
+            2 => (0..80usize).prop_map(Op::TryIterTake),
+            1 => Just(Op::Drain),
+            1 => Just(Op::DropSender),
+            1 => Just(Op::DropReceiver),
+            1 => any::<bool>().prop_map(Op::Close),
+        ]
+    }
+
+    const MAX_MESSAGES: usize = 300;
+
+    struct Model {
+        log: Arc<DropLog>,
+        made: usize,
+        tx: Option<spsc::Sender<Tracked, Counted>>,
+        rx: Option<spsc::Receiver<Tracked, Counted>>,
+        queue: VecDeque<usize>,
+        closed: bool,
+        sent: u64,
+        received: u64,
+        dropped: u64,
+    }
+
+    impl Model {
+        fn ends(&self) -> bool {
+            self.tx.is_none() || self.closed
+        }
+
+        fn refuses(&self) -> bool {
+            self.rx.is_none() || self.closed
+        }
+
+        fn take(&mut self) -> Result<usize, TryRecvError> {
+            match self.queue.pop_front() {
+                Some(id) => {
+                    self.received += 1;
+                    Ok(id)
+                }
+                None if self.ends() => Err(TryRecvError::Disconnected),
+                None => Err(TryRecvError::Empty),
+            }
+        }
+
+        fn apply(&mut self, op: &Op) {
+            match *op {
+                Op::Send | Op::TrySend => {
+                    let Some(tx) = &self.tx else { return };
+                    if self.made == MAX_MESSAGES {
+                        return;
+                    }
+                    let id = self.made;
+                    self.made += 1;
+                    let back = match op {
+                        Op::Send => tx.send(self.log.item(id)).err().map(|SendError(t)| t),
+                        _ => tx.try_send(self.log.item(id)).err().map(|err| {
+                            assert!(err.is_disconnected(), "an unbounded channel is never full");
+                            err.into_inner()
+                        }),
+                    };
+                    match back {
+                        Some(item) => {
+                            assert!(self.refuses(), "a send refused while open");
+                            assert_eq!(item.id, id, "the refused message comes back");
+                        }
+                        None => {
+                            assert!(!self.refuses(), "a send accepted after the end");
+                            self.queue.push_back(id);
+                            self.sent += 1;
+                        }
+                    }
+                }
+                Op::TryRecv => {
+                    let Some(rx) = &self.rx else { return };
+                    let got = rx.try_recv().map(|t| t.id);
+                    assert_eq!(got, self.take(), "try_recv");
+                }
+                Op::RecvTimeoutZero => {
+                    let Some(rx) = &self.rx else { return };
+                    let got = rx.recv_timeout(Duration::ZERO).map(|t| t.id);
+                    let want = self.take().map_err(|err| match err {
+                        TryRecvError::Empty => RecvTimeoutError::Timeout,
+                        TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                    });
+                    assert_eq!(got, want, "recv_timeout(ZERO)");
+                }
+                Op::Recv => {
+                    let Some(rx) = &self.rx else { return };
+                    if self.queue.is_empty() && !self.ends() {
+                        let got = rx.recv_deadline(Instant::now()).map(|t| t.id);
+                        assert_eq!(got, Err(RecvTimeoutError::Timeout), "recv_deadline(now)");
+                    } else {
+                        let got = rx.recv().map(|t| t.id);
+                        assert_eq!(got, self.take().map_err(|_| RecvError), "recv");
+                    }
+                }
+                Op::TryIterTake(n) => {
+                    let Some(rx) = &self.rx else { return };
+                    let got: Vec<usize> = rx.try_iter().take(n).map(|t| t.id).collect();
+                    let k = n.min(self.queue.len());
+                    self.received += k as u64;
+                    let want: Vec<usize> = self.queue.drain(..k).collect();
+                    assert_eq!(got, want, "try_iter().take({n})");
+                }
+                Op::Drain => {
+                    let Some(rx) = &self.rx else { return };
+                    let got: Vec<usize> = if self.ends() {
+                        rx.iter().map(|t| t.id).collect()
+                    } else {
+                        rx.try_iter().map(|t| t.id).collect()
+                    };
+                    self.received += self.queue.len() as u64;
+                    let want: Vec<usize> = self.queue.drain(..).collect();
+                    assert_eq!(got, want, "drain");
+                }
+                Op::DropSender => self.tx = None,
+                Op::DropReceiver => {
+                    if self.rx.take().is_some() {
+                        // The receiver drops what is queued, at once.
+                        for id in self.queue.drain(..) {
+                            assert_eq!(self.log.drops_of(id), 1, "queued {id} not dropped");
+                            self.dropped += 1;
+                        }
+                    }
+                }
+                Op::Close(from_sender) => {
+                    let was_open = !(self.tx.is_none() || self.rx.is_none() || self.closed);
+                    let closed = if from_sender {
+                        self.tx.as_ref().map(spsc::Sender::close)
+                    } else {
+                        self.rx.as_ref().map(spsc::Receiver::close)
+                    };
+                    if let Some(closed) = closed {
+                        assert_eq!(closed, was_open, "close() says whether it closed");
+                        self.closed = true;
+                    }
+                }
+            }
+        }
+
+        fn check(&self) {
+            let len = self.queue.len();
+            let disconnected = self.tx.is_none() || self.rx.is_none() || self.closed;
+            if let Some(tx) = &self.tx {
+                assert_eq!((tx.len(), tx.is_empty()), (len, len == 0), "tx len");
+                assert_eq!(tx.is_disconnected(), disconnected, "tx disconnected");
+            }
+            if let Some(rx) = &self.rx {
+                assert_eq!((rx.len(), rx.is_empty()), (len, len == 0), "rx len");
+                assert_eq!(rx.is_disconnected(), disconnected, "rx disconnected");
+            }
+            let metrics = match (&self.tx, &self.rx) {
+                (Some(tx), _) => Some(tx.metrics()),
+                (None, Some(rx)) => Some(rx.metrics()),
+                (None, None) => None,
+            };
+            if let Some(m) = metrics {
+                assert_eq!(
+                    (m.sent, m.received, m.dropped, m.len),
+                    (self.sent, self.received, self.dropped, len as u64),
+                    "metrics"
+                );
+            }
+            for id in 0..self.made {
+                let want = usize::from(!self.queue.contains(&id));
+                assert_eq!(self.log.drops_of(id), want, "drops of message {id}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn exclusive_handles_match_a_fifo(ops in proptest::collection::vec(op(), 0..200)) {
+            let (tx, rx) = spsc::channel_of::<Tracked, Counted>();
+            let mut model = Model {
+                log: DropLog::new(MAX_MESSAGES),
+                made: 0,
+                tx: Some(tx),
+                rx: Some(rx),
+                queue: VecDeque::new(),
+                closed: false,
+                sent: 0,
+                received: 0,
+                dropped: 0,
+            };
+            for op in &ops {
+                model.apply(op);
+                model.check();
+            }
+            let (log, made) = (Arc::clone(&model.log), model.made);
+            drop(model);
+            for id in 0..made {
+                prop_assert_eq!(log.drops_of(id), 1, "message {} at the end", id);
+            }
+        }
+    }
+}

@@ -22,10 +22,12 @@
 //!
 //! Contenders: our default flavour for the capacity (`may_channel`:
 //! `UnboundedMpmc`, `RendezvousMpmc`, `BoundedBlocking<N>`) and the same queue
-//! with the `Spin` and the `Park` wait strategies; `std::sync::mpsc`,
+//! with the `Spin` and the `Park` wait strategies; on the single-producer,
+//! single-consumer workloads (`seq`, `spsc`) also our `spsc` handles
+//! (`may_channel spsc`, unbounded, default and `Park`); `std::sync::mpsc`,
 //! crossbeam-channel, flume, kanal; `may::sync::{spsc, mpsc, mpmc}` (unbounded
-//! only). Single-consumer channels skip `mpmc`; `may::sync::spsc` also skips
-//! `mpsc`.
+//! only). Single-consumer channels skip `mpmc`; `may::sync::spsc` and ours
+//! also skip `mpsc`.
 //!
 //! Group ids read `<runtime>/<shape>/<capacity>`, function ids name the
 //! contender. In coroutines (may workers = cores), peers whose blocking parks
@@ -64,7 +66,7 @@ use may_channel::backpressure::{Block, HasSend, Unlimited, ValidFor};
 use may_channel::flavors::{BoundedBlocking, RendezvousMpmc, UnboundedMpmc};
 use may_channel::metrics::MetricsSink;
 use may_channel::placement::Placement;
-use may_channel::queue::{Bounded, QueueStrategy, Rendezvous, Unbounded};
+use may_channel::queue::{Bounded, QueueStrategy, Rendezvous, Spsc, Unbounded};
 use may_channel::wait::{Park, Spin, WaitStrategy};
 use may_channel::{Channel, Flavor, Receiver, Sender};
 
@@ -261,6 +263,32 @@ impl Contender for MaySpsc {
     fn endpoints(producers: usize, consumers: usize) -> (Vec<Self::Tx>, Vec<Self::Rx>) {
         assert_eq!((producers, consumers), (1, 1), "may::sync::spsc is 1:1");
         let (tx, rx) = may::sync::spsc::channel();
+        (vec![tx], vec![rx])
+    }
+    fn send(tx: &Self::Tx, msg: usize) {
+        tx.send(msg).unwrap();
+    }
+    fn recv(rx: &Self::Rx) -> usize {
+        rx.recv().unwrap()
+    }
+}
+
+/// Our single-producer, single-consumer handles (`may_channel::spsc`), of
+/// the default flavour or `F`.
+struct OursSpsc<F = Channel<Spsc>>(PhantomData<F>);
+
+type SpscPark = Channel<Spsc, Park>;
+
+impl<F: Flavor<Queue = Spsc>> Contender for OursSpsc<F> {
+    type Tx = may_channel::spsc::Sender<usize, F>;
+    type Rx = may_channel::spsc::Receiver<usize, F>;
+    const PARKS_COROUTINE: bool = true;
+    const MULTI_PRODUCER: bool = false;
+    const MULTI_CONSUMER: bool = false;
+
+    fn endpoints(producers: usize, consumers: usize) -> (Vec<Self::Tx>, Vec<Self::Rx>) {
+        assert_eq!((producers, consumers), (1, 1), "may_channel::spsc is 1:1");
+        let (tx, rx) = may_channel::spsc::channel_of::<usize, F>();
         (vec![tx], vec![rx])
     }
     fn send(tx: &Self::Tx, msg: usize) {
@@ -544,6 +572,8 @@ fn contenders(capacity: Capacity) -> Vec<Entry> {
             entry::<Ours<UnboundedMpmc>>("may_channel"),
             entry::<Ours<UnboundedSpin>>("may_channel Spin"),
             entry::<Ours<UnboundedPark>>("may_channel Park"),
+            entry::<OursSpsc>("may_channel spsc"),
+            entry::<OursSpsc<SpscPark>>("may_channel spsc Park"),
             entry::<StdUnbounded>("std::sync::mpsc"),
             entry::<Crossbeam<UNBOUNDED>>("crossbeam-channel"),
             entry::<Flume<UNBOUNDED>>("flume"),

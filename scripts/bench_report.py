@@ -46,7 +46,8 @@ DEFAULT_ALIAS = {
     "cap1024": "BoundedBlocking<1024>",
 }
 OURS = "may_channel"
-OUR_FLAVOURS = ["may_channel", "may_channel Spin", "may_channel Park"]
+OUR_FLAVOURS = ["may_channel", "may_channel Spin", "may_channel Park", "may_channel spsc",
+                "may_channel spsc Park"]
 PEERS = ["std::sync::mpsc", "crossbeam-channel", "flume", "kanal"]
 MAY = ["may::sync::spsc", "may::sync::mpsc", "may::sync::mpmc"]
 CONTENDERS = OUR_FLAVOURS + PEERS + MAY
@@ -456,7 +457,8 @@ def write_report(path, results, stalls, loss, info, note, chart_name):
     lines.append("")
     lines.append("Throughput is million messages per second (median of criterion's samples); a ratio "
                  "above 1 means `may_channel` is faster. *ours* is the default flavour for the "
-                 "capacity, *best of ours* the fastest of the default, `Spin` and `Park` flavours, "
+                 "capacity, *best of ours* the fastest of the default, `Spin` and `Park` flavours "
+                 "(and, unbounded `seq`/`spsc` only, the `spsc` handles, default and `Park`), "
                  "*best peer* the fastest measured of std, crossbeam-channel, flume, kanal and "
                  "`may::sync`, *may* the fastest `may::sync` channel (unbounded only: may has no "
                  "bounded channel). † marks a peer whose blocking parks the may worker thread; "

@@ -15,8 +15,9 @@
 //!   first at slot 0), then publishes it by moving the tail with one `SeqCst`
 //!   CAS. The CAS fails only if a close set [`CLOSED`] meanwhile; the
 //!   producer then reads its message back out of the unpublished slot.
-//! - The consumer compares the tail with its head (a load; nothing to take
-//!   when they are equal), reads the slot (following `next` at slot 0 and
+//! - The consumer compares its head with the tail (a load, only once it
+//!   has taken everything below the tail it last saw; nothing to take when
+//!   they are equal), reads the slot (following `next` at slot 0 and
 //!   retiring the segment it leaves), and stores the new head.
 //!
 //! So a message costs the producer one locked instruction and the consumer
@@ -45,7 +46,11 @@
 //!   are one, and the write comes first). Acquire on failure: it saw
 //!   [`CLOSED`], which the closer set with Release ([`RawQueue::CLOSES`]).
 //! - The consumer loads the tail with Acquire (pairing with that CAS), so
-//!   the slots below it and the links to their segments are visible.
+//!   the slots below it and the links to their segments are visible. It
+//!   keeps what it loaded and loads again only once it has taken everything
+//!   below: a pop that runs after the core's `SeqCst` fence (a receiver
+//!   about to park) either finds a message below the kept tail or loads
+//!   the tail after that fence, which is what the wake-up argument needs.
 //! - The head is stored with Release and loaded with Acquire by `len`: a
 //!   snapshot; the producer never reads it.
 //! - The spare is exchanged with `AcqRel` swaps: the consumer's release
@@ -126,6 +131,13 @@ struct Head<T> {
     position: AtomicUsize,
     /// As [`Tail::segment`], for the consumer.
     segment: UnsafeCell<*mut Segment<T>>,
+    /// The tail's position as the consumer last loaded it (in ones): every
+    /// position below it is published. The consumer loads the tail again
+    /// only when its head reaches this, so while it drains a batch it
+    /// leaves the tail's line to the producer (whose publishing CAS would
+    /// otherwise wait for that line after every read of it). Touched only
+    /// by the consumer.
+    seen_tail: UnsafeCell<usize>,
 }
 
 /// The queue [`Spsc`] builds.
@@ -200,6 +212,7 @@ impl<T> SpscQueue<T> {
             head: CachePadded::new(Head {
                 position: AtomicUsize::new(0),
                 segment: UnsafeCell::new(ptr::null_mut()),
+                seen_tail: UnsafeCell::new(0),
             }),
             spare: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
             send_lock: CachePadded::new(AtomicBool::new(false)),
@@ -339,10 +352,15 @@ impl<T> SpscQueue<T> {
     pub(crate) unsafe fn pop_exclusive(&self) -> Option<T> {
         // Relaxed: only this consumer moves the head.
         let position = self.head.position.load(Ordering::Relaxed);
-        // Acquire: see "Orderings".
-        let tail = self.tail.word.load(Ordering::Acquire) / ONE;
-        if tail == position {
-            return None;
+        // SAFETY: the consumer's own field, and we are the consumer.
+        let seen_tail = unsafe { &mut *self.head.seen_tail.get() };
+        if *seen_tail == position {
+            // Acquire: see "Orderings". The positions below it stay
+            // published, so the next pops can trust the copy.
+            *seen_tail = self.tail.word.load(Ordering::Acquire) / ONE;
+            if *seen_tail == position {
+                return None;
+            }
         }
         let offset = position % SPSC_SEGMENT_ITEMS;
         // SAFETY: the head's segment is the consumer's, and we are it.

@@ -69,6 +69,14 @@
 //! assert_eq!(jobs.as_inner().len(), 1, "the job is still queued");
 //! ```
 //!
+//! `compat::spsc` keeps may's `Sync` handles, so it runs on the MPMC queue
+//! like the others. Code that uses each end from one task at a time gains
+//! most by moving on to [`may_channel::spsc`](crate::spsc): the same
+//! `channel()`, `send`, `recv`, `try_recv`, iterators and errors shaped
+//! like this crate's, handles that are neither `Clone` nor `Sync`, and one
+//! atomic read-modify-write per message instead of four (`benches/peers.rs`
+//! measures both as `may_channel` and `may_channel spsc`).
+//!
 //! # What is kept
 //!
 //! - Every channel is unbounded: `send` never waits, and fails only once

@@ -919,6 +919,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
     /// `try_recv` through `take`, which returns an envelope and what the
     /// queue says about it (its level).
+    #[inline]
     pub(crate) fn try_recv_via<R>(
         &self,
         mut take: impl FnMut() -> Option<(Envelope<T, Stamp<F>>, R)>,
@@ -930,6 +931,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 
     /// `recv` and its timed forms through `take`.
+    #[inline]
     pub(crate) fn recv_via_until<R>(
         &self,
         deadline: Option<Instant>,

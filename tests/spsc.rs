@@ -291,6 +291,57 @@ fn the_queue_behind_cloneable_handles_takes_turns() {
     });
 }
 
+/// `select!` over an spsc receiver and an MPMC one: each message is taken
+/// by exactly one branch, the rest stay queued; a send branch on an spsc
+/// sender delivers once.
+#[test]
+fn select_takes_spsc_handles_exactly_once() {
+    use may_channel::{select, select_priority};
+
+    let (fast_tx, fast_rx) = spsc::channel::<usize>();
+    let (slow_tx, slow_rx) = may_channel::unbounded::<usize>();
+    for i in 0..100 {
+        fast_tx.send(i).unwrap();
+        slow_tx.send(1000 + i).unwrap();
+    }
+    let mut got = Vec::new();
+    for _ in 0..150 {
+        select! {
+            recv(fast_rx) -> msg => got.push(msg.unwrap()),
+            recv(slow_rx) -> msg => got.push(msg.unwrap()),
+        }
+    }
+    assert_eq!(fast_rx.len() + slow_rx.len(), 50, "the others stay queued");
+    got.extend(fast_rx.try_iter());
+    got.extend(slow_rx.try_iter());
+    got.sort_unstable();
+    let want: Vec<usize> = (0..100).chain(1000..1100).collect();
+    assert_eq!(got, want, "each message exactly once");
+
+    // A send branch, and a blocking select woken by the spsc sender.
+    let (tx, rx) = spsc::channel::<u32>();
+    select_priority! {
+        send(tx, 7) -> res => assert_eq!(res, Ok(())),
+        default => unreachable!("an unbounded channel has room"),
+    }
+    assert_eq!(rx.try_recv(), Ok(7));
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(30, move || {
+            let (tx, rx) = spsc::channel::<u32>();
+            let (_idle_tx, idle_rx) = may_channel::unbounded::<u32>();
+            let waiter = runner.spawn(move || {
+                select! {
+                    recv(rx) -> msg => msg,
+                    recv(idle_rx) -> _ => unreachable!("nothing is sent there"),
+                }
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send(9).unwrap();
+            assert_eq!(waiter.join(), Ok(9));
+        });
+    }
+}
+
 const CHILD: &str = "MAY_CHANNEL_SPSC_CHILD";
 
 #[test]

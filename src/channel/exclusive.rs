@@ -111,6 +111,18 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Sender<T, F> {
             .try_send_via(msg, |envelope| unsafe { queue.push_exclusive(envelope) })
     }
 
+    /// The send a `select!` branch performs once chosen: never waits;
+    /// `Ok(Ok(()))` sent, `Ok(Err(msg))` disconnected (an unbounded channel
+    /// has no "no room now").
+    #[doc(hidden)]
+    pub fn __select_send(&self, msg: T) -> Result<Result<(), T>, T> {
+        match self.try_send(msg) {
+            Ok(()) => Ok(Ok(())),
+            Err(TrySendError::Disconnected(msg)) => Ok(Err(msg)),
+            Err(TrySendError::Full(msg)) => Err(msg),
+        }
+    }
+
     state_accessors!();
 }
 

@@ -59,6 +59,8 @@ pub use dynamic::{Select, SelectTimeoutError, TrySelectError};
 
 use crate::channel::{Flavor, Receiver, Sender, WaitList};
 use crate::metrics::Side;
+use crate::queue::Spsc;
+use crate::spsc;
 
 /// Internals the macros expand to; not part of the API.
 #[doc(hidden)]
@@ -104,6 +106,8 @@ pub trait Selectable: sealed::Sealed {
 
 impl<T: Send, F: Flavor> sealed::Sealed for Receiver<T, F> {}
 impl<T: Send, F: Flavor> sealed::Sealed for Sender<T, F> {}
+impl<T: Send, F: Flavor<Queue = Spsc>> sealed::Sealed for spsc::Receiver<T, F> {}
+impl<T: Send, F: Flavor<Queue = Spsc>> sealed::Sealed for spsc::Sender<T, F> {}
 impl<S: Selectable + ?Sized> sealed::Sealed for &S {}
 
 impl<T: Send, F: Flavor> Selectable for Receiver<T, F> {
@@ -125,6 +129,39 @@ impl<T: Send, F: Flavor> Selectable for Receiver<T, F> {
 }
 
 impl<T: Send, F: Flavor> Selectable for Sender<T, F> {
+    fn is_ready(&self) -> bool {
+        self.shared().send_ready()
+    }
+    fn __wait_list(&self) -> &WaitList {
+        self.shared().senders()
+    }
+    fn __park_blocked(&self, park: &mut dyn FnMut()) {
+        self.shared().park_blocked(Side::Send, park);
+    }
+}
+
+/// The [`spsc`](crate::spsc) handles select like the others; a select
+/// runs on the task that holds the handle, so it stays the one consumer (or
+/// producer).
+impl<T: Send, F: Flavor<Queue = Spsc>> Selectable for spsc::Receiver<T, F> {
+    fn is_ready(&self) -> bool {
+        self.shared().recv_ready()
+    }
+    fn __wait_list(&self) -> &WaitList {
+        self.shared().receivers()
+    }
+    fn __enter(&self) {
+        self.shared().select_recv_enter();
+    }
+    fn __leave(&self) {
+        self.shared().select_recv_leave();
+    }
+    fn __park_blocked(&self, park: &mut dyn FnMut()) {
+        self.shared().park_blocked(Side::Recv, park);
+    }
+}
+
+impl<T: Send, F: Flavor<Queue = Spsc>> Selectable for spsc::Sender<T, F> {
     fn is_ready(&self) -> bool {
         self.shared().send_ready()
     }

@@ -115,6 +115,7 @@ pub struct CountersSnapshot {
 
 impl Counters {
     /// Messages that left the queue: received or evicted.
+    #[inline]
     fn gone(&self) -> u64 {
         self.received.load(Ordering::Relaxed) + self.evicted.load(Ordering::Relaxed)
     }

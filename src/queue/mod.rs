@@ -135,6 +135,8 @@ mod rendezvous;
 mod ring;
 mod slots;
 mod spsc;
+#[cfg(test)]
+mod test_support;
 mod unbounded;
 mod work_stealing;
 

@@ -60,7 +60,7 @@ pub use dynamic::{Select, SelectTimeoutError, TrySelectError};
 use crate::channel::{Flavor, Receiver, Sender, WaitList};
 use crate::metrics::Side;
 use crate::queue::Spsc;
-use crate::spsc;
+use crate::spsc::{Receiver as SpscReceiver, Sender as SpscSender};
 
 /// Internals the macros expand to; not part of the API.
 #[doc(hidden)]
@@ -104,74 +104,51 @@ pub trait Selectable: sealed::Sealed {
     }
 }
 
-impl<T: Send, F: Flavor> sealed::Sealed for Receiver<T, F> {}
-impl<T: Send, F: Flavor> sealed::Sealed for Sender<T, F> {}
-impl<T: Send, F: Flavor<Queue = Spsc>> sealed::Sealed for spsc::Receiver<T, F> {}
-impl<T: Send, F: Flavor<Queue = Spsc>> sealed::Sealed for spsc::Sender<T, F> {}
+/// `Selectable` for a receiving and a sending handle type over the same
+/// channel core, written once: the ordinary handles and the
+/// [`spsc`](crate::spsc) ones (a select runs on the task that holds the
+/// handle, so an spsc handle stays the one consumer or producer).
+macro_rules! selectable_handles {
+    ($receiver:ident, $sender:ident, $($bound:tt)+) => {
+        impl<T: Send, F: $($bound)+> sealed::Sealed for $receiver<T, F> {}
+        impl<T: Send, F: $($bound)+> sealed::Sealed for $sender<T, F> {}
+
+        impl<T: Send, F: $($bound)+> Selectable for $receiver<T, F> {
+            fn is_ready(&self) -> bool {
+                self.shared().recv_ready()
+            }
+            fn __wait_list(&self) -> &WaitList {
+                self.shared().receivers()
+            }
+            fn __enter(&self) {
+                self.shared().select_recv_enter();
+            }
+            fn __leave(&self) {
+                self.shared().select_recv_leave();
+            }
+            fn __park_blocked(&self, park: &mut dyn FnMut()) {
+                self.shared().park_blocked(Side::Recv, park);
+            }
+        }
+
+        impl<T: Send, F: $($bound)+> Selectable for $sender<T, F> {
+            fn is_ready(&self) -> bool {
+                self.shared().send_ready()
+            }
+            fn __wait_list(&self) -> &WaitList {
+                self.shared().senders()
+            }
+            fn __park_blocked(&self, park: &mut dyn FnMut()) {
+                self.shared().park_blocked(Side::Send, park);
+            }
+        }
+    };
+}
+
+selectable_handles!(Receiver, Sender, Flavor);
+selectable_handles!(SpscReceiver, SpscSender, Flavor<Queue = Spsc>);
+
 impl<S: Selectable + ?Sized> sealed::Sealed for &S {}
-
-impl<T: Send, F: Flavor> Selectable for Receiver<T, F> {
-    fn is_ready(&self) -> bool {
-        self.shared().recv_ready()
-    }
-    fn __wait_list(&self) -> &WaitList {
-        self.shared().receivers()
-    }
-    fn __enter(&self) {
-        self.shared().select_recv_enter();
-    }
-    fn __leave(&self) {
-        self.shared().select_recv_leave();
-    }
-    fn __park_blocked(&self, park: &mut dyn FnMut()) {
-        self.shared().park_blocked(Side::Recv, park);
-    }
-}
-
-impl<T: Send, F: Flavor> Selectable for Sender<T, F> {
-    fn is_ready(&self) -> bool {
-        self.shared().send_ready()
-    }
-    fn __wait_list(&self) -> &WaitList {
-        self.shared().senders()
-    }
-    fn __park_blocked(&self, park: &mut dyn FnMut()) {
-        self.shared().park_blocked(Side::Send, park);
-    }
-}
-
-/// The [`spsc`](crate::spsc) handles select like the others; a select
-/// runs on the task that holds the handle, so it stays the one consumer (or
-/// producer).
-impl<T: Send, F: Flavor<Queue = Spsc>> Selectable for spsc::Receiver<T, F> {
-    fn is_ready(&self) -> bool {
-        self.shared().recv_ready()
-    }
-    fn __wait_list(&self) -> &WaitList {
-        self.shared().receivers()
-    }
-    fn __enter(&self) {
-        self.shared().select_recv_enter();
-    }
-    fn __leave(&self) {
-        self.shared().select_recv_leave();
-    }
-    fn __park_blocked(&self, park: &mut dyn FnMut()) {
-        self.shared().park_blocked(Side::Recv, park);
-    }
-}
-
-impl<T: Send, F: Flavor<Queue = Spsc>> Selectable for spsc::Sender<T, F> {
-    fn is_ready(&self) -> bool {
-        self.shared().send_ready()
-    }
-    fn __wait_list(&self) -> &WaitList {
-        self.shared().senders()
-    }
-    fn __park_blocked(&self, park: &mut dyn FnMut()) {
-        self.shared().park_blocked(Side::Send, park);
-    }
-}
 
 impl<S: Selectable + ?Sized> Selectable for &S {
     fn is_ready(&self) -> bool {

@@ -7,18 +7,10 @@ use std::thread;
 
 use super::{SPSC_SEGMENT_ITEMS, SpscQueue};
 use crate::queue::RawQueue;
+use crate::queue::test_support::Counted;
 
 fn live(queue: &SpscQueue<impl Sized>) -> usize {
     queue.segments.load(Ordering::Relaxed)
-}
-
-/// Counts its drops in a shared counter.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 #[test]

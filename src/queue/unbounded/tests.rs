@@ -8,18 +8,10 @@ use std::thread;
 
 use super::{SEGMENT_ITEMS, UnboundedQueue};
 use crate::queue::RawQueue;
+use crate::queue::test_support::Counted;
 
 fn live(queue: &UnboundedQueue<impl Sized>) -> usize {
     queue.segments.load(Ordering::Relaxed)
-}
-
-/// Counts its drops in a shared counter.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 #[test]

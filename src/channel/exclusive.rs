@@ -92,9 +92,12 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Sender<T, F> {
             .send_via_until(
                 msg,
                 None,
-                // SAFETY: this handle is the channel's only sender (neither
-                // `Clone` nor `Sync`), so no other push runs meanwhile.
-                |envelope| unsafe { queue.push_exclusive(envelope) },
+                |envelope| {
+                    // SAFETY: this handle is the channel's only sender
+                    // (neither `Clone` nor `Sync`, and it cannot become an
+                    // ordinary handle), so no other push runs meanwhile.
+                    unsafe { queue.push_exclusive(envelope) }
+                },
                 // `Unlimited` never evicts.
                 Err,
             )
@@ -106,9 +109,10 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Sender<T, F> {
     #[inline]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let queue = self.shared.queue();
-        // SAFETY: as in `send`.
-        self.shared
-            .try_send_via(msg, |envelope| unsafe { queue.push_exclusive(envelope) })
+        self.shared.try_send_via(msg, |envelope| {
+            // SAFETY: as in `send`: the only sender.
+            unsafe { queue.push_exclusive(envelope) }
+        })
     }
 
     /// The send a `select!` branch performs once chosen: never waits;
@@ -168,10 +172,14 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Receiver<T, F> {
     #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let queue = self.shared.queue();
-        // SAFETY: this handle is the channel's only receiver (neither
-        // `Clone` nor `Sync`), so no other pop runs meanwhile.
         self.shared
-            .try_recv_via(|| unsafe { queue.pop_exclusive() }.map(|envelope| (envelope, ())))
+            .try_recv_via(|| {
+                // SAFETY: this handle is the channel's only receiver
+                // (neither `Clone` nor `Sync`, and it cannot become an
+                // ordinary handle; the last receiver's drain runs in its
+                // `Drop`), so no other pop runs meanwhile.
+                unsafe { queue.pop_exclusive() }.map(|envelope| (envelope, ()))
+            })
             .map(|(msg, ())| msg)
     }
 
@@ -190,9 +198,9 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Receiver<T, F> {
     #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let queue = self.shared.queue();
-        // SAFETY: as in `try_recv`.
         self.shared
             .recv_via_until(deadline, || {
+                // SAFETY: as in `try_recv`: the only receiver.
                 unsafe { queue.pop_exclusive() }.map(|envelope| (envelope, ()))
             })
             .map(|(msg, ())| msg)

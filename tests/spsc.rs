@@ -318,6 +318,19 @@ fn select_takes_spsc_handles_exactly_once() {
     let want: Vec<usize> = (0..100).chain(1000..1100).collect();
     assert_eq!(got, want, "each message exactly once");
 
+    // The run-time select takes them too.
+    let (spsc_tx, spsc_rx) = spsc::channel::<usize>();
+    let (mpmc_tx, mpmc_rx) = may_channel::unbounded::<usize>();
+    spsc_tx.send(1).unwrap();
+    mpmc_tx.send(2).unwrap();
+    let mut dynamic = may_channel::select::Select::new();
+    let from_spsc = dynamic.recv(&spsc_rx);
+    let from_mpmc = dynamic.recv(&mpmc_rx);
+    let mut taken = [dynamic.select(), dynamic.select()];
+    taken.sort_unstable_by_key(|(index, _)| *index);
+    assert_eq!(taken, [(from_spsc, Ok(1)), (from_mpmc, Ok(2))]);
+    assert!(dynamic.try_select().is_err(), "nothing left, nothing lost");
+
     // A send branch, and a blocking select woken by the spsc sender.
     let (tx, rx) = spsc::channel::<u32>();
     select_priority! {

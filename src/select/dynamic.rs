@@ -5,6 +5,8 @@ use super::Selectable;
 use super::engine::{Branch, Rule, ready_index};
 use crate::channel::{Flavor, Receiver};
 use crate::error::{RecvError, TryRecvError};
+use crate::queue::Spsc;
+use crate::spsc;
 
 /// A select over a set of receivers known only at run time, all carrying
 /// messages of type `T` (their flavours may differ).
@@ -34,17 +36,28 @@ pub struct Select<'a, T> {
 }
 
 struct Entry<'a, T> {
-    receiver: &'a dyn DynReceiver<T>,
+    receiver: &'a dyn SelectReceiver<T>,
     weight: u32,
 }
 
-/// A receiver seen through its message type only.
-trait DynReceiver<T>: Selectable {
-    fn try_recv_dyn(&self) -> Result<T, TryRecvError>;
+/// A receiving handle a [`Select`] takes, seen through its message type
+/// only: the ordinary [`Receiver`] of any flavour, and the
+/// [`spsc::Receiver`](crate::spsc::Receiver). Sealed.
+pub trait SelectReceiver<T>: Selectable {
+    #[doc(hidden)]
+    fn __try_recv_dyn(&self) -> Result<T, TryRecvError>;
 }
 
-impl<T: Send, F: Flavor> DynReceiver<T> for Receiver<T, F> {
-    fn try_recv_dyn(&self) -> Result<T, TryRecvError> {
+impl<T: Send, F: Flavor> SelectReceiver<T> for Receiver<T, F> {
+    fn __try_recv_dyn(&self) -> Result<T, TryRecvError> {
+        self.try_recv()
+    }
+}
+
+/// A select runs on the task that holds the receiver, so an spsc receiver
+/// stays the one consumer.
+impl<T: Send, F: Flavor<Queue = Spsc>> SelectReceiver<T> for spsc::Receiver<T, F> {
+    fn __try_recv_dyn(&self) -> Result<T, TryRecvError> {
         self.try_recv()
     }
 }
@@ -97,20 +110,14 @@ impl<'a, T> Select<'a, T> {
     }
 
     /// Adds a receive branch; returns its index.
-    pub fn recv<F: Flavor>(&mut self, receiver: &'a Receiver<T, F>) -> usize
-    where
-        T: Send,
-    {
+    pub fn recv(&mut self, receiver: &'a impl SelectReceiver<T>) -> usize {
         self.recv_weighted(receiver, 1)
     }
 
     /// Adds a receive branch with a weight: once any branch has a weight
     /// other than 1, ready branches are chosen in proportion to their weights
     /// (unless the select is biased). A weight of 0 disables the branch.
-    pub fn recv_weighted<F: Flavor>(&mut self, receiver: &'a Receiver<T, F>, weight: u32) -> usize
-    where
-        T: Send,
-    {
+    pub fn recv_weighted(&mut self, receiver: &'a impl SelectReceiver<T>, weight: u32) -> usize {
         if weight != 1 && self.rule == Rule::Random {
             self.rule = Rule::Weighted;
         }
@@ -209,7 +216,7 @@ impl<'a, T> Select<'a, T> {
             let entry = self.branches[index]
                 .as_ref()
                 .expect("the engine only picks enabled branches");
-            match entry.receiver.try_recv_dyn() {
+            match entry.receiver.__try_recv_dyn() {
                 Ok(msg) => return Some((index, Ok(msg))),
                 Err(TryRecvError::Disconnected) => return Some((index, Err(RecvError))),
                 // A competitor took the message between the readiness check

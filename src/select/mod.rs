@@ -55,7 +55,7 @@ mod dynamic;
 mod engine;
 mod macros;
 
-pub use dynamic::{Select, SelectTimeoutError, TrySelectError};
+pub use dynamic::{Select, SelectReceiver, SelectTimeoutError, TrySelectError};
 
 use crate::channel::{Flavor, Receiver, Sender, WaitList};
 use crate::metrics::Side;

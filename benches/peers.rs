@@ -279,7 +279,7 @@ struct OursSpsc<F = Channel<Spsc>>(PhantomData<F>);
 
 type SpscPark = Channel<Spsc, Park>;
 
-impl<F: Flavor<Queue = Spsc>> Contender for OursSpsc<F> {
+impl<F: Flavor<Queue = Spsc, Backpressure = Unlimited>> Contender for OursSpsc<F> {
     type Tx = may_channel::spsc::Sender<usize, F>;
     type Rx = may_channel::spsc::Receiver<usize, F>;
     const PARKS_COROUTINE: bool = true;

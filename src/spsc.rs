@@ -1,10 +1,15 @@
 //! Single-producer, single-consumer channels: one [`Sender`] and one
-//! [`Receiver`], neither `Clone` nor `Sync`, over the [`Spsc`] queue.
+//! [`Receiver`], neither `Clone` nor `Sync`, over the unbounded [`Spsc`]
+//! queue ([`channel`]) or the ring of [`SpscBounded<N>`] ([`bounded`]:
+//! `send` waits for room under `Block`; `Reject` and `DropNewest` too
+//! through [`channel_of`]; not `DropOldest`, which would make the producer
+//! a second consumer).
 //!
 //! Because each side has exactly one handle and a handle is used by one
 //! task at a time, the queue needs no synchronisation between senders or
 //! between receivers: a send costs one atomic read-modify-write (the CAS
-//! that publishes the message and that a close can refuse), a receive none.
+//! that publishes the message and that a close can refuse), a receive none
+//! (on the ring, one: freeing the slot, since a sender may wait for it).
 //! The MPMC channels ([`Unbounded`](crate::queue::Unbounded)) pay four: a
 //! claim and a publish on each side. Everything else is the crate's core:
 //! blocking that parks the coroutine (or the thread outside may), timeouts,
@@ -45,6 +50,6 @@
 //! single-consumer workloads.
 
 pub use crate::channel::exclusive::{
-    IntoIter, Iter, Receiver, Sender, TryIter, channel, channel_of,
+    Bounded, IntoIter, Iter, Receiver, Sender, SpscFlavor, TryIter, bounded, channel, channel_of,
 };
-pub use crate::queue::Spsc;
+pub use crate::queue::{Spsc, SpscBounded};

@@ -17,7 +17,7 @@ use may_channel::flavors::{
     UnboundedMpmc,
 };
 use may_channel::metrics::CountersSnapshot;
-use may_channel::queue::Spsc;
+use may_channel::queue::{Spsc, SpscBounded};
 use may_channel::{
     Channel, Flavor, Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender,
     TryRecvError, TrySendError,
@@ -207,6 +207,24 @@ impl Subject for SpscSharedCase {
     }
     fn send_timeout_zero(tx: &Sender<Tracked, Self::F>, msg: Tracked, _: bool) -> Sent {
         from_send(tx.send(msg))
+    }
+}
+
+/// The bounded single-producer, single-consumer ring behind the ordinary
+/// handles.
+struct SpscBoundedSharedCase;
+impl Subject for SpscBoundedSharedCase {
+    type F = Channel<SpscBounded<4>>;
+    const POLICY: Policy = Policy::Block;
+    const CAPACITY: Option<usize> = Some(4);
+    fn open() -> Pair<Self::F> {
+        Channel::<SpscBounded<4>>::new()
+    }
+    fn send(tx: &Sender<Tracked, Self::F>, msg: Tracked, model_full: bool) -> Sent {
+        send_blocking(tx, msg, model_full)
+    }
+    fn send_timeout_zero(tx: &Sender<Tracked, Self::F>, msg: Tracked, _: bool) -> Sent {
+        from_timeout(tx.send_timeout(msg, Duration::ZERO))
     }
 }
 
@@ -799,6 +817,11 @@ proptest! {
     #[test]
     fn spsc_queue_with_shared_handles_matches_model(ops in ops()) {
         run::<SpscSharedCase>(&ops);
+    }
+
+    #[test]
+    fn spsc_ring_with_shared_handles_matches_model(ops in ops()) {
+        run::<SpscBoundedSharedCase>(&ops);
     }
 
     #[test]

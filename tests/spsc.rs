@@ -11,7 +11,7 @@ use common::{DropLog, Runner, on_one_worker, within};
 use may_channel::backpressure::Unlimited;
 use may_channel::metrics::Counters;
 use may_channel::queue::{SPSC_SEGMENT_ITEMS, Spsc, spsc_segment_bytes};
-use may_channel::wait::{Park, Spin};
+use may_channel::wait::{Park, Spin, SpinThenPark};
 use may_channel::{
     Channel, RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError, spsc,
 };
@@ -355,6 +355,180 @@ fn select_takes_spsc_handles_exactly_once() {
     }
 }
 
+// ------------------------------------------------------------ bounded
+
+/// `COUNT` messages through a ring of 4 slots: the producer waits for room
+/// again and again, in threads and in coroutines.
+#[test]
+fn bounded_fifo_with_a_blocked_producer() {
+    for (producer_on, consumer_on) in [
+        (Runner::Threads, Runner::Threads),
+        (Runner::Coroutines, Runner::Coroutines),
+        (Runner::Threads, Runner::Coroutines),
+    ] {
+        within(60, move || {
+            let (tx, rx) = spsc::bounded::<usize, 4>();
+            assert_eq!(tx.capacity(), Some(4));
+            let producer = producer_on.spawn(move || {
+                for i in 0..COUNT / 4 {
+                    tx.send(i).unwrap();
+                }
+            });
+            let consumer = consumer_on.spawn(move || {
+                for i in 0..COUNT / 4 {
+                    assert_eq!(rx.recv(), Ok(i));
+                }
+                assert_eq!(rx.recv(), Err(RecvError));
+            });
+            producer.join();
+            consumer.join();
+        });
+    }
+}
+
+#[test]
+fn bounded_full_refuses_times_out_and_is_woken() {
+    use may_channel::SendTimeoutError;
+
+    let (tx, rx) = spsc::bounded::<u32, 2>();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert!(tx.is_full());
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(
+        tx.send_timeout(3, Duration::from_millis(10)),
+        Err(SendTimeoutError::Timeout(3)),
+        "a timed-out send hands its message back"
+    );
+    assert_eq!(
+        tx.send_deadline(3, Instant::now() - Duration::from_millis(1)),
+        Err(SendTimeoutError::Timeout(3))
+    );
+    assert_eq!(rx.len(), 2, "nothing extra was stored");
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(30, move || {
+            let (tx, rx) = spsc::bounded::<u32, 1>();
+            tx.send(1).unwrap();
+            let sender = runner.spawn(move || tx.send_timeout(2, Duration::from_secs(20)));
+            std::thread::sleep(Duration::from_millis(20));
+            assert_eq!(rx.recv(), Ok(1));
+            assert_eq!(sender.join(), Ok(()), "woken by the receive");
+            assert_eq!(rx.recv(), Ok(2));
+        });
+    }
+    drop((tx, rx));
+}
+
+#[test]
+fn bounded_close_wakes_a_blocked_sender_with_its_message() {
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(30, move || {
+            let (tx, rx) = spsc::bounded::<String, 1>();
+            tx.send("queued".into()).unwrap();
+            let sender = runner.spawn(move || tx.send("blocked".into()));
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(rx.close());
+            assert_eq!(sender.join(), Err(SendError("blocked".to_string())));
+            assert_eq!(rx.iter().collect::<Vec<_>>(), ["queued"]);
+        });
+    }
+}
+
+/// A close racing a producer that keeps a ring of 8 slots full: every
+/// message is received or handed back, once.
+#[test]
+fn bounded_close_racing_a_stream_loses_nothing() {
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(60, move || {
+            let log = DropLog::new(COUNT);
+            let (tx, rx) = spsc::bounded::<common::Tracked, 8>();
+            let producer = {
+                let log = log.clone();
+                runner.spawn(move || {
+                    let mut refused = Vec::new();
+                    for id in 0..COUNT {
+                        if let Err(SendError(item)) = tx.send(log.item(id)) {
+                            refused.push(item);
+                        }
+                    }
+                    refused
+                })
+            };
+            let mut received: Vec<common::Tracked> = rx.iter().take(COUNT / 10).collect();
+            rx.close();
+            received.extend(rx.iter());
+            let refused = producer.join();
+            assert_eq!(received.len() + refused.len(), COUNT);
+            assert!(received.iter().map(|t| t.id).eq(0..received.len()));
+            assert!(refused.iter().map(|t| t.id).eq(received.len()..COUNT));
+            drop((received, refused));
+            log.assert_all_dropped_once();
+        });
+    }
+}
+
+#[test]
+fn bounded_policies_reject_and_drop_newest() {
+    use may_channel::backpressure::{DropNewest, Reject};
+    use may_channel::queue::SpscBounded;
+
+    type Rejecting = Channel<SpscBounded<2>, SpinThenPark, Reject>;
+    let (tx, rx) = spsc::channel_of::<u32, Rejecting>();
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+
+    type Newest = Channel<SpscBounded<2>, SpinThenPark, DropNewest, Counters>;
+    let log = DropLog::new(3);
+    let (tx, rx) = spsc::channel_of::<common::Tracked, Newest>();
+    for id in 0..3 {
+        tx.send(log.item(id)).unwrap();
+    }
+    assert_eq!(log.drops_of(2), 1, "the newest was dropped");
+    assert_eq!(tx.metrics().dropped, 1);
+    let kept: Vec<usize> = rx.try_iter().map(|t| t.id).collect();
+    assert_eq!(kept, [0, 1]);
+    drop((tx, rx));
+    log.assert_all_dropped_once();
+}
+
+#[test]
+fn bounded_matches_a_fifo_and_drops_once() {
+    for seed in 0..100 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let log = DropLog::new(400);
+        let (tx, rx) = spsc::bounded::<common::Tracked, 3>();
+        let mut model = std::collections::VecDeque::new();
+        let mut made = 0;
+        for _ in 0..400 {
+            if rng.bool() {
+                let item = log.item(made);
+                made += 1;
+                match tx.try_send(item) {
+                    Ok(()) => {
+                        assert!(model.len() < 3, "seed {seed}: stored past capacity");
+                        model.push_back(made - 1);
+                    }
+                    Err(TrySendError::Full(back)) => {
+                        assert_eq!(model.len(), 3, "seed {seed}: refused with room");
+                        assert_eq!(back.id, made - 1);
+                    }
+                    Err(other) => panic!("seed {seed}: {other:?}"),
+                }
+            } else {
+                let got = rx.try_recv().map(|t| t.id).ok();
+                assert_eq!(got, model.pop_front(), "seed {seed}");
+            }
+            assert_eq!(rx.len(), model.len(), "seed {seed}");
+        }
+        drop((tx, rx));
+        for id in 0..made {
+            assert_eq!(log.drops_of(id), 1, "seed {seed}: message {id}");
+        }
+    }
+}
+
 const CHILD: &str = "MAY_CHANNEL_SPSC_CHILD";
 
 #[test]
@@ -384,6 +558,27 @@ fn blocking_parks_the_coroutine_on_one_worker() {
     });
 }
 
+#[test]
+fn a_bounded_sender_parks_the_coroutine_on_one_worker() {
+    on_one_worker(CHILD, || {
+        let (tx, rx) = spsc::bounded::<usize, 1>();
+        // The producer fills the one slot and blocks; only if it parks the
+        // coroutine (not the worker) can the consumer, on the same worker,
+        // run and make room.
+        let producer = may::go!(move || {
+            for i in 0..1000 {
+                tx.send(i).unwrap();
+            }
+        });
+        common::keep_alive(producer.coroutine());
+        for i in 0..1000 {
+            assert_eq!(rx.recv(), Ok(i));
+        }
+        assert_eq!(rx.recv(), Err(RecvError));
+        producer.join().unwrap();
+    });
+}
+
 mod model {
     //! The exclusive handles against a `VecDeque`, with every message's
     //! drops counted and the `Counters` sink checked after each step.
@@ -397,7 +592,6 @@ mod model {
     use common::Tracked;
 
     type Counted = Channel<Spsc, SpinThenPark, Unlimited, Counters>;
-    use may_channel::wait::SpinThenPark;
 
     #[derive(Clone, Debug)]
     enum Op {

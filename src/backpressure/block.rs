@@ -1,5 +1,5 @@
 use super::{Backpressure, HasSend, HasSendTimeout, OnFull, Sealed, ValidFor};
-use crate::queue::{BoundedKind, LendingKind, RendezvousKind};
+use crate::queue::{BoundedKind, LendingKind, NoEvictKind, RendezvousKind};
 
 /// Waits for room: on a full channel `send` waits (parking the coroutine or
 /// thread) until a receiver makes room, the deadline passes, or the receivers
@@ -14,6 +14,7 @@ impl Backpressure for Block {
 }
 impl ValidFor<BoundedKind> for Block {}
 impl ValidFor<LendingKind> for Block {}
+impl ValidFor<NoEvictKind> for Block {}
 impl ValidFor<RendezvousKind> for Block {}
 impl HasSend for Block {}
 impl HasSendTimeout for Block {}

@@ -1,5 +1,5 @@
 use super::{Backpressure, HasSend, OnFull, Sealed, ValidFor};
-use crate::queue::{BoundedKind, LendingKind};
+use crate::queue::{BoundedKind, LendingKind, NoEvictKind};
 
 /// Drops the newest: on a full channel `send` drops the incoming message,
 /// counts it in the metrics sink (`on_discard`) and returns `Ok`, for streams
@@ -13,4 +13,5 @@ impl Backpressure for DropNewest {
 }
 impl ValidFor<BoundedKind> for DropNewest {}
 impl ValidFor<LendingKind> for DropNewest {}
+impl ValidFor<NoEvictKind> for DropNewest {}
 impl HasSend for DropNewest {}

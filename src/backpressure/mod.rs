@@ -93,7 +93,7 @@ pub trait Backpressure: Sealed + Default + Send + Sync + 'static {
 #[diagnostic::on_unimplemented(
     message = "the `{Self}` backpressure policy does not apply to a queue of kind `{K}`",
     label = "this channel combines `{Self}` with a `{K}` queue",
-    note = "unbounded queues take `Unlimited`; bounded queues take `Block`, `Reject`, `DropNewest` or `DropOldest`; rendezvous queues take `Block` or `Reject`; slot-lending queues take `Block`, `Reject` or `DropNewest`"
+    note = "unbounded queues take `Unlimited`; bounded queues take `Block`, `Reject`, `DropNewest` or `DropOldest`; rendezvous queues take `Block` or `Reject`; slot-lending and single-producer bounded queues take `Block`, `Reject` or `DropNewest`"
 )]
 pub trait ValidFor<K: QueueKind>: Backpressure {}
 

@@ -1,5 +1,5 @@
 use super::{Backpressure, OnFull, Sealed, ValidFor};
-use crate::queue::{BoundedKind, LendingKind, RendezvousKind};
+use crate::queue::{BoundedKind, LendingKind, NoEvictKind, RendezvousKind};
 
 /// Refuses: a full channel hands the message back at once in
 /// `TrySendError::Full`. Such channels have `try_send` and no `send`, so a
@@ -13,4 +13,5 @@ impl Backpressure for Reject {
 }
 impl ValidFor<BoundedKind> for Reject {}
 impl ValidFor<LendingKind> for Reject {}
+impl ValidFor<NoEvictKind> for Reject {}
 impl ValidFor<RendezvousKind> for Reject {}

@@ -10,9 +10,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Channel, Flavor, Shared};
-use crate::error::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
+use crate::backpressure::{HasSend, HasSendTimeout};
+use crate::error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
 use crate::metrics::{MetricsSink, Side};
-use crate::queue::{QueueStrategy, Spsc};
+use crate::queue::{QueueStrategy, Spsc, SpscBounded, SpscStrategy};
+use crate::wait::SpinThenPark;
+
+/// A flavour over one of the single-producer, single-consumer queues
+/// ([`Spsc`], [`SpscBounded`]): what the [`spsc`](crate::spsc) handles
+/// take. Implemented for every such [`Channel`].
+pub trait SpscFlavor: Flavor<Queue: SpscStrategy> {}
+
+impl<F: Flavor<Queue: SpscStrategy>> SpscFlavor for F {}
 
 /// `Send` but not `Sync`: a handle may move to another thread or coroutine,
 /// but two threads can never use it at once (that would make two producers,
@@ -37,8 +48,33 @@ pub fn channel<T: Send>() -> (Sender<T>, Receiver<T>) {
     channel_of::<T, Channel<Spsc>>()
 }
 
+/// The flavour [`bounded`] builds: `N` slots, `SpinThenPark`, `Block`.
+pub type Bounded<const N: usize> = Channel<SpscBounded<N>, SpinThenPark>;
+
+/// Creates a bounded single-producer, single-consumer channel of `N`
+/// slots ([`SpscBounded<N>`], `SpinThenPark`, `Block`): `send` waits while
+/// it is full.
+///
+/// ```
+/// use may_channel::TrySendError;
+///
+/// let (tx, rx) = may_channel::spsc::bounded::<u32, 2>();
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+/// assert_eq!(rx.recv(), Ok(1));
+/// tx.send(3).unwrap();
+/// assert_eq!(rx.iter().take(2).collect::<Vec<_>>(), [2, 3]);
+/// ```
+pub fn bounded<T: Send, const N: usize>() -> (Sender<T, Bounded<N>>, Receiver<T, Bounded<N>>) {
+    const { assert!(N > 0, "a bounded spsc channel needs at least one slot") };
+    channel_of()
+}
+
 /// Creates a single-producer, single-consumer channel of flavour `F`: any
-/// wait strategy, metrics sink and placement over the [`Spsc`] queue.
+/// wait strategy, metrics sink and placement over the [`Spsc`] queue, or
+/// any capacity and policy (`Block`, `Reject`, `DropNewest`) over
+/// [`SpscBounded<N>`].
 ///
 /// ```
 /// use may_channel::{Channel, metrics::Counters, queue::Spsc, wait::Park};
@@ -49,9 +85,12 @@ pub fn channel<T: Send>() -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.recv(), Ok(7));
 /// assert_eq!(rx.metrics().received, 1);
 /// ```
-pub fn channel_of<T: Send, F: Flavor<Queue = Spsc>>() -> (Sender<T, F>, Receiver<T, F>) {
+pub fn channel_of<T: Send, F: SpscFlavor>() -> (Sender<T, F>, Receiver<T, F>)
+where
+    F::Queue: QueueStrategy<Config = ()>,
+{
     let shared = Arc::new(Shared::new(
-        <Spsc as QueueStrategy>::new_queue(&()),
+        <F::Queue as QueueStrategy>::new_queue(&()),
         F::Wait::default(),
         F::Metrics::default(),
         F::Placement::default(),
@@ -72,52 +111,81 @@ pub fn channel_of<T: Send, F: Flavor<Queue = Spsc>>() -> (Sender<T, F>, Receiver
 /// not `Sync`: it can move to another thread or coroutine, but only one
 /// task sends at a time. Dropping it disconnects the channel for the
 /// receiver, which still drains what is queued.
-pub struct Sender<T: Send, F: Flavor<Queue = Spsc> = Channel<Spsc>> {
+pub struct Sender<T: Send, F: SpscFlavor = Channel<Spsc>> {
     shared: Arc<Shared<T, F>>,
     _not_sync: NotSync,
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Sender<T, F> {
+impl<T: Send, F: SpscFlavor> Sender<T, F> {
     pub(crate) fn shared(&self) -> &Shared<T, F> {
         &self.shared
     }
 
-    /// Sends `msg`. The channel is unbounded, so this never waits. Fails
-    /// only when the receiver is gone or the channel was
-    /// [closed](Self::close), handing `msg` back.
+    /// Sends `msg`. On an unbounded channel this never waits; on a bounded
+    /// one ([`SpscBounded`]) a full channel is handled by the backpressure
+    /// policy: `Block` waits for room (parking the calling coroutine, or
+    /// thread outside may), `DropNewest` drops `msg`. Fails only when the
+    /// receiver is gone or the channel was [closed](Self::close), handing
+    /// `msg` back.
     #[inline]
-    pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
-        let queue = self.shared.queue();
-        self.shared
-            .send_via_until(
-                msg,
-                None,
-                |envelope| {
-                    // SAFETY: this handle is the channel's only sender
-                    // (neither `Clone` nor `Sync`, and it cannot become an
-                    // ordinary handle), so no other push runs meanwhile.
-                    unsafe { queue.push_exclusive(envelope) }
-                },
-                // `Unlimited` never evicts.
-                Err,
-            )
+    pub fn send(&self, msg: T) -> Result<(), SendError<T>>
+    where
+        F::Backpressure: HasSend,
+    {
+        self.send_until(msg, None)
             .map_err(|err| SendError(err.into_inner()))
     }
 
-    /// The same as [`send`](Self::send) (an unbounded channel is never
-    /// full), with the error type of the other channels' `try_send`.
+    /// Like [`send`](Self::send) on a `Block` channel, but gives up after
+    /// `timeout`, handing `msg` back in [`SendTimeoutError::Timeout`].
+    pub fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), SendTimeoutError<T>>
+    where
+        F::Backpressure: HasSendTimeout,
+    {
+        self.send_until(msg, Instant::now().checked_add(timeout))
+    }
+
+    /// Like [`send`](Self::send) on a `Block` channel, but gives up at
+    /// `deadline`. A deadline already past makes one attempt.
+    pub fn send_deadline(&self, msg: T, deadline: Instant) -> Result<(), SendTimeoutError<T>>
+    where
+        F::Backpressure: HasSendTimeout,
+    {
+        self.send_until(msg, Some(deadline))
+    }
+
+    #[inline]
+    fn send_until(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let queue = self.shared.queue();
+        self.shared.send_via_until(
+            msg,
+            deadline,
+            |envelope| {
+                // SAFETY: this handle is the channel's only sender (neither
+                // `Clone` nor `Sync`, and it cannot become an ordinary
+                // handle), so no other push runs meanwhile.
+                unsafe { <F::Queue as SpscStrategy>::push_exclusive(queue, envelope) }
+            },
+            // Never called: the spsc queues' kinds exclude `DropOldest`.
+            Err,
+        )
+    }
+
+    /// Stores `msg` if that is possible right now, without waiting and
+    /// without dropping anything: on a full bounded channel `msg` comes
+    /// back in [`TrySendError::Full`], whatever the policy.
     #[inline]
     pub fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
         let queue = self.shared.queue();
         self.shared.try_send_via(msg, |envelope| {
-            // SAFETY: as in `send`: the only sender.
-            unsafe { queue.push_exclusive(envelope) }
+            // SAFETY: as in `send_until`: the only sender.
+            unsafe { <F::Queue as SpscStrategy>::push_exclusive(queue, envelope) }
         })
     }
 
     /// The send a `select!` branch performs once chosen: never waits;
-    /// `Ok(Ok(()))` sent, `Ok(Err(msg))` disconnected (an unbounded channel
-    /// has no "no room now").
+    /// `Ok(Ok(()))` sent, `Ok(Err(msg))` disconnected, `Err(msg)` no room
+    /// now.
     #[doc(hidden)]
     pub fn __select_send(&self, msg: T) -> Result<Result<(), T>, T> {
         match self.try_send(msg) {
@@ -130,14 +198,14 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Sender<T, F> {
     state_accessors!();
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Drop for Sender<T, F> {
+impl<T: Send, F: SpscFlavor> Drop for Sender<T, F> {
     fn drop(&mut self) {
         MetricsSink::on_release(self.shared.metrics(), Side::Send);
         self.shared.remove_sender();
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for Sender<T, F> {
+impl<T: Send, F: SpscFlavor> fmt::Debug for Sender<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::Sender")
             .field("len", &self.len())
@@ -149,12 +217,12 @@ impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for Sender<T, F> {
 /// The one receiving half of a [`spsc`](crate::spsc) channel. Not `Clone`,
 /// not `Sync`, like the [`Sender`]. Dropping it disconnects the channel
 /// (sends fail) and drops what is still queued.
-pub struct Receiver<T: Send, F: Flavor<Queue = Spsc> = Channel<Spsc>> {
+pub struct Receiver<T: Send, F: SpscFlavor = Channel<Spsc>> {
     shared: Arc<Shared<T, F>>,
     _not_sync: NotSync,
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Receiver<T, F> {
+impl<T: Send, F: SpscFlavor> Receiver<T, F> {
     pub(crate) fn shared(&self) -> &Shared<T, F> {
         &self.shared
     }
@@ -178,7 +246,8 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Receiver<T, F> {
                 // (neither `Clone` nor `Sync`, and it cannot become an
                 // ordinary handle; the last receiver's drain runs in its
                 // `Drop`), so no other pop runs meanwhile.
-                unsafe { queue.pop_exclusive() }.map(|envelope| (envelope, ()))
+                unsafe { <F::Queue as SpscStrategy>::pop_exclusive(queue) }
+                    .map(|envelope| (envelope, ()))
             })
             .map(|(msg, ())| msg)
     }
@@ -201,7 +270,8 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Receiver<T, F> {
         self.shared
             .recv_via_until(deadline, || {
                 // SAFETY: as in `try_recv`: the only receiver.
-                unsafe { queue.pop_exclusive() }.map(|envelope| (envelope, ()))
+                unsafe { <F::Queue as SpscStrategy>::pop_exclusive(queue) }
+                    .map(|envelope| (envelope, ()))
             })
             .map(|(msg, ())| msg)
     }
@@ -220,14 +290,14 @@ impl<T: Send, F: Flavor<Queue = Spsc>> Receiver<T, F> {
     state_accessors!();
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Drop for Receiver<T, F> {
+impl<T: Send, F: SpscFlavor> Drop for Receiver<T, F> {
     fn drop(&mut self) {
         MetricsSink::on_release(self.shared.metrics(), Side::Recv);
         self.shared.remove_receiver();
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for Receiver<T, F> {
+impl<T: Send, F: SpscFlavor> fmt::Debug for Receiver<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::Receiver")
             .field("len", &self.len())
@@ -237,42 +307,42 @@ impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for Receiver<T, F> {
 }
 
 /// Blocking iterator; see [`Receiver::iter`].
-pub struct Iter<'a, T: Send, F: Flavor<Queue = Spsc>> {
+pub struct Iter<'a, T: Send, F: SpscFlavor> {
     receiver: &'a Receiver<T, F>,
 }
 
 /// Non-blocking iterator; see [`Receiver::try_iter`].
-pub struct TryIter<'a, T: Send, F: Flavor<Queue = Spsc>> {
+pub struct TryIter<'a, T: Send, F: SpscFlavor> {
     receiver: &'a Receiver<T, F>,
 }
 
 /// Owning blocking iterator; see `impl IntoIterator for Receiver`.
-pub struct IntoIter<T: Send, F: Flavor<Queue = Spsc>> {
+pub struct IntoIter<T: Send, F: SpscFlavor> {
     receiver: Receiver<T, F>,
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Iterator for Iter<'_, T, F> {
+impl<T: Send, F: SpscFlavor> Iterator for Iter<'_, T, F> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Iterator for TryIter<'_, T, F> {
+impl<T: Send, F: SpscFlavor> Iterator for TryIter<'_, T, F> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
         self.receiver.try_recv().ok()
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> Iterator for IntoIter<T, F> {
+impl<T: Send, F: SpscFlavor> Iterator for IntoIter<T, F> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }
 }
 
-impl<'a, T: Send, F: Flavor<Queue = Spsc>> IntoIterator for &'a Receiver<T, F> {
+impl<'a, T: Send, F: SpscFlavor> IntoIterator for &'a Receiver<T, F> {
     type Item = T;
     type IntoIter = Iter<'a, T, F>;
     fn into_iter(self) -> Self::IntoIter {
@@ -280,7 +350,7 @@ impl<'a, T: Send, F: Flavor<Queue = Spsc>> IntoIterator for &'a Receiver<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> IntoIterator for Receiver<T, F> {
+impl<T: Send, F: SpscFlavor> IntoIterator for Receiver<T, F> {
     type Item = T;
     type IntoIter = IntoIter<T, F>;
     fn into_iter(self) -> Self::IntoIter {
@@ -288,19 +358,19 @@ impl<T: Send, F: Flavor<Queue = Spsc>> IntoIterator for Receiver<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for Iter<'_, T, F> {
+impl<T: Send, F: SpscFlavor> fmt::Debug for Iter<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::Iter").finish_non_exhaustive()
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for TryIter<'_, T, F> {
+impl<T: Send, F: SpscFlavor> fmt::Debug for TryIter<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::TryIter").finish_non_exhaustive()
     }
 }
 
-impl<T: Send, F: Flavor<Queue = Spsc>> fmt::Debug for IntoIter<T, F> {
+impl<T: Send, F: SpscFlavor> fmt::Debug for IntoIter<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::IntoIter").finish_non_exhaustive()
     }

@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`Unbounded`] | [`UnboundedKind`] | lock-free list of segments (our own) |
 //! | [`Spsc`] | [`UnboundedKind`] | list of segments for one producer and one consumer (one atomic read-modify-write per message through the [`spsc`](crate::spsc) handles) |
+//! | [`SpscBounded<N>`] | [`NoEvictKind`] | ring of `N` slots for one producer and one consumer (one atomic read-modify-write per side through the [`spsc`](crate::spsc) handles) |
 //! | [`Bounded<N>`] | [`BoundedKind`] | lock-free ring of `N` slots (our own, Vyukov-style) |
 //! | [`DynBounded`] | [`BoundedKind`] | the same ring, capacity chosen at run time |
 //! | [`Rendezvous`] | [`RendezvousKind`] | no storage: a send completes when a receiver takes it |
@@ -135,6 +136,7 @@ mod rendezvous;
 mod ring;
 mod slots;
 mod spsc;
+mod spsc_ring;
 #[cfg(test)]
 mod test_support;
 mod unbounded;
@@ -145,6 +147,7 @@ pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};
 pub use spsc::{SPSC_SEGMENT_ITEMS, Spsc, SpscQueue, spsc_segment_bytes};
+pub use spsc_ring::{SpscBounded, SpscRingQueue};
 pub use unbounded::{SEGMENT_ITEMS, Unbounded, UnboundedQueue, segment_bytes};
 pub use work_stealing::{WorkStealing, WorkStealingQueue, Workers};
 
@@ -394,7 +397,33 @@ pub trait RawQueue<T>: Send + Sync {
 
 mod sealed {
     pub trait Sealed {}
+    pub trait SealedSpsc {}
 }
+
+/// The queues of the [`spsc`](crate::spsc) handles: [`Spsc`] and
+/// [`SpscBounded`]. Besides their `RawQueue` methods (sound from any number
+/// of threads: each side takes a lock), they have lock-free operations
+/// that are only sound for one producer and one consumer, which is what the
+/// `spsc` handles guarantee by being neither `Clone` nor `Sync`. Sealed.
+pub trait SpscStrategy: QueueStrategy + sealed::SealedSpsc {
+    /// Stores `item` (or hands it back: full or closed) without the send
+    /// lock.
+    ///
+    /// # Safety
+    /// No other push on `queue` runs at the same time.
+    #[doc(hidden)]
+    unsafe fn push_exclusive<T: Send>(queue: &Self::Queue<T>, item: T) -> Result<(), T>;
+
+    /// Takes the oldest item without the receive lock.
+    ///
+    /// # Safety
+    /// No other pop on `queue` runs at the same time.
+    #[doc(hidden)]
+    unsafe fn pop_exclusive<T: Send>(queue: &Self::Queue<T>) -> Option<T>;
+}
+
+impl sealed::SealedSpsc for Spsc {}
+impl<const N: usize> sealed::SealedSpsc for SpscBounded<N> {}
 
 /// The kinds of storage; a sealed set, since each kind fixes which
 /// backpressure policies apply. Your queue picks one as its
@@ -421,11 +450,18 @@ pub enum RendezvousKind {}
 /// [`DropNewest`](crate::backpressure::DropNewest); not `DropOldest`, since a
 /// lent slot cannot be evicted.
 pub enum LendingKind {}
+/// A bounded queue that cannot evict its oldest message ([`SpscBounded`]:
+/// evicting would make the producer a second consumer). Accepts
+/// [`Block`](crate::backpressure::Block) (the default),
+/// [`Reject`](crate::backpressure::Reject) and
+/// [`DropNewest`](crate::backpressure::DropNewest).
+pub enum NoEvictKind {}
 
 impl sealed::Sealed for UnboundedKind {}
 impl sealed::Sealed for BoundedKind {}
 impl sealed::Sealed for RendezvousKind {}
 impl sealed::Sealed for LendingKind {}
+impl sealed::Sealed for NoEvictKind {}
 
 impl QueueKind for UnboundedKind {
     type DefaultBackpressure = crate::backpressure::Unlimited;
@@ -437,5 +473,8 @@ impl QueueKind for RendezvousKind {
     type DefaultBackpressure = crate::backpressure::Block;
 }
 impl QueueKind for LendingKind {
+    type DefaultBackpressure = crate::backpressure::Block;
+}
+impl QueueKind for NoEvictKind {
     type DefaultBackpressure = crate::backpressure::Block;
 }

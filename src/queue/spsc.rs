@@ -173,11 +173,12 @@ impl QueueStrategy for Spsc {
     }
 }
 
-/// A side's lock, held until dropped.
-struct Turn<'a>(&'a AtomicBool);
+/// A side's lock, held until dropped (the shared handles' turn-taking,
+/// here and in [`SpscBounded`](super::SpscBounded)'s ring).
+pub(super) struct Turn<'a>(&'a AtomicBool);
 
 impl<'a> Turn<'a> {
-    fn take(lock: &'a AtomicBool) -> Self {
+    pub(super) fn take(lock: &'a AtomicBool) -> Self {
         let backoff = Backoff::new();
         loop {
             // Relaxed load: only spares a contended line the CAS; Acquire on
@@ -199,6 +200,18 @@ impl Drop for Turn<'_> {
     fn drop(&mut self) {
         // Release: see `take`.
         self.0.store(false, Ordering::Release);
+    }
+}
+
+impl super::SpscStrategy for Spsc {
+    unsafe fn push_exclusive<T: Send>(queue: &Self::Queue<T>, item: T) -> Result<(), T> {
+        // SAFETY: forwarded from the caller.
+        unsafe { queue.push_exclusive(item) }
+    }
+
+    unsafe fn pop_exclusive<T: Send>(queue: &Self::Queue<T>) -> Option<T> {
+        // SAFETY: forwarded from the caller.
+        unsafe { queue.pop_exclusive() }
     }
 }
 

@@ -3,9 +3,9 @@ use std::time::{Duration, Instant};
 
 use super::Selectable;
 use super::engine::{Branch, Rule, ready_index};
+use crate::channel::exclusive::SpscFlavor;
 use crate::channel::{Flavor, Receiver};
 use crate::error::{RecvError, TryRecvError};
-use crate::queue::Spsc;
 use crate::spsc;
 
 /// A select over a set of receivers known only at run time, all carrying
@@ -56,7 +56,7 @@ impl<T: Send, F: Flavor> SelectReceiver<T> for Receiver<T, F> {
 
 /// A select runs on the task that holds the receiver, so an spsc receiver
 /// stays the one consumer.
-impl<T: Send, F: Flavor<Queue = Spsc>> SelectReceiver<T> for spsc::Receiver<T, F> {
+impl<T: Send, F: SpscFlavor> SelectReceiver<T> for spsc::Receiver<T, F> {
     fn __try_recv_dyn(&self) -> Result<T, TryRecvError> {
         self.try_recv()
     }

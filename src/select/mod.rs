@@ -57,9 +57,9 @@ mod macros;
 
 pub use dynamic::{Select, SelectReceiver, SelectTimeoutError, TrySelectError};
 
+use crate::channel::exclusive::SpscFlavor;
 use crate::channel::{Flavor, Receiver, Sender, WaitList};
 use crate::metrics::Side;
-use crate::queue::Spsc;
 use crate::spsc::{Receiver as SpscReceiver, Sender as SpscSender};
 
 /// Internals the macros expand to; not part of the API.
@@ -146,7 +146,7 @@ macro_rules! selectable_handles {
 }
 
 selectable_handles!(Receiver, Sender, Flavor);
-selectable_handles!(SpscReceiver, SpscSender, Flavor<Queue = Spsc>);
+selectable_handles!(SpscReceiver, SpscSender, SpscFlavor);
 
 impl<S: Selectable + ?Sized> sealed::Sealed for &S {}
 

@@ -24,7 +24,8 @@
 //! `UnboundedMpmc`, `RendezvousMpmc`, `BoundedBlocking<N>`) and the same queue
 //! with the `Spin` and the `Park` wait strategies; on the single-producer,
 //! single-consumer workloads (`seq`, `spsc`) also our `spsc` handles
-//! (`may_channel spsc`, unbounded, default and `Park`); `std::sync::mpsc`,
+//! (`may_channel spsc`: unbounded, default and `Park`; capacity 1 and 1024
+//! over `SpscBounded`); `std::sync::mpsc`,
 //! crossbeam-channel, flume, kanal; `may::sync::{spsc, mpsc, mpmc}` (unbounded
 //! only). Single-consumer channels skip `mpmc`; `may::sync::spsc` and ours
 //! also skip `mpsc`.
@@ -67,6 +68,7 @@ use may_channel::flavors::{BoundedBlocking, RendezvousMpmc, UnboundedMpmc};
 use may_channel::metrics::MetricsSink;
 use may_channel::placement::Placement;
 use may_channel::queue::{Bounded, QueueStrategy, Rendezvous, Spsc, Unbounded};
+use may_channel::spsc::SpscFlavor;
 use may_channel::wait::{Park, Spin, WaitStrategy};
 use may_channel::{Channel, Flavor, Receiver, Sender};
 
@@ -279,7 +281,12 @@ struct OursSpsc<F = Channel<Spsc>>(PhantomData<F>);
 
 type SpscPark = Channel<Spsc, Park>;
 
-impl<F: Flavor<Queue = Spsc, Backpressure = Unlimited>> Contender for OursSpsc<F> {
+impl<F> Contender for OursSpsc<F>
+where
+    F: SpscFlavor,
+    F::Queue: QueueStrategy<Config = ()>,
+    F::Backpressure: HasSend,
+{
     type Tx = may_channel::spsc::Sender<usize, F>;
     type Rx = may_channel::spsc::Receiver<usize, F>;
     const PARKS_COROUTINE: bool = true;
@@ -564,6 +571,15 @@ macro_rules! bounded_entries {
             entry::<Kanal<$n>>("kanal"),
         ]
     };
+    // With our spsc handles over a ring of `$n` slots, after our others.
+    ($default:ty, $spin:ty, $park:ty, $n:expr, spsc) => {{
+        let mut entries = bounded_entries!($default, $spin, $park, $n);
+        entries.insert(
+            3,
+            entry::<OursSpsc<may_channel::spsc::Bounded<$n>>>("may_channel spsc"),
+        );
+        entries
+    }};
 }
 
 fn contenders(capacity: Capacity) -> Vec<Entry> {
@@ -583,12 +599,15 @@ fn contenders(capacity: Capacity) -> Vec<Entry> {
             entry::<MayMpmc>("may::sync::mpmc"),
         ],
         Capacity::Zero => bounded_entries!(RendezvousMpmc, RendezvousSpin, RendezvousPark, 0),
-        Capacity::One => bounded_entries!(BoundedBlocking<1>, BoundedSpin<1>, BoundedPark<1>, 1),
+        Capacity::One => {
+            bounded_entries!(BoundedBlocking<1>, BoundedSpin<1>, BoundedPark<1>, 1, spsc)
+        }
         Capacity::Large => bounded_entries!(
             BoundedBlocking<LARGE>,
             BoundedSpin<LARGE>,
             BoundedPark<LARGE>,
-            LARGE
+            LARGE,
+            spsc
         ),
     }
 }

@@ -495,10 +495,18 @@ fn bounded_policies_reject_and_drop_newest() {
 
 #[test]
 fn bounded_matches_a_fifo_and_drops_once() {
+    // Capacity 1 too: there "published at p" and "free at p + 1" must
+    // still be told apart.
+    bounded_model::<1>();
+    bounded_model::<2>();
+    bounded_model::<3>();
+}
+
+fn bounded_model<const N: usize>() {
     for seed in 0..100 {
         let mut rng = fastrand::Rng::with_seed(seed);
         let log = DropLog::new(400);
-        let (tx, rx) = spsc::bounded::<common::Tracked, 3>();
+        let (tx, rx) = spsc::bounded::<common::Tracked, N>();
         let mut model = std::collections::VecDeque::new();
         let mut made = 0;
         for _ in 0..400 {
@@ -507,11 +515,11 @@ fn bounded_matches_a_fifo_and_drops_once() {
                 made += 1;
                 match tx.try_send(item) {
                     Ok(()) => {
-                        assert!(model.len() < 3, "seed {seed}: stored past capacity");
+                        assert!(model.len() < N, "seed {seed}: stored past capacity");
                         model.push_back(made - 1);
                     }
                     Err(TrySendError::Full(back)) => {
-                        assert_eq!(model.len(), 3, "seed {seed}: refused with room");
+                        assert_eq!(model.len(), N, "seed {seed}: refused with room");
                         assert_eq!(back.id, made - 1);
                     }
                     Err(other) => panic!("seed {seed}: {other:?}"),

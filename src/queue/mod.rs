@@ -130,6 +130,46 @@
 //! A complete example with a custom strategy on every axis is in
 //! `examples/custom_strategies.rs`.
 
+/// The `RawQueue` methods the two single-producer queues ([`Spsc`],
+/// [`SpscBounded`]) write alike: each side's lock-free operation under that
+/// side's lock (`send_lock`, `recv_lock` fields), the length from the two
+/// ends' words (the tail's counts in twos), and the closed flag in bit 0 of
+/// the tail's word. `tail` and `head` are the field paths of those words.
+macro_rules! spsc_locked_sides {
+    (tail: $($tail:ident).+, head: $($head:ident).+) => {
+        #[inline]
+        fn push(&self, item: T, _home: usize) -> Result<(), T> {
+            let _turn = $crate::queue::spsc::Turn::take(&self.send_lock);
+            // SAFETY: the send lock makes us the only producer.
+            unsafe { self.push_exclusive(item) }
+        }
+
+        #[inline]
+        fn pop(&self, _home: usize) -> Option<T> {
+            let _turn = $crate::queue::spsc::Turn::take(&self.recv_lock);
+            // SAFETY: the receive lock makes us the only consumer.
+            unsafe { self.pop_exclusive() }
+        }
+
+        #[inline]
+        fn len(&self) -> usize {
+            $crate::queue::spsc::queued(&self.$($head).+, &self.$($tail).+)
+        }
+
+        #[inline]
+        fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+
+        /// The tail word carries a closed flag.
+        const CLOSES: bool = true;
+
+        fn close(&self) {
+            $crate::queue::spsc::close_tail(&self.$($tail).+);
+        }
+    };
+}
+
 mod bounded;
 mod priority;
 mod rendezvous;

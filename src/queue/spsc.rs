@@ -104,12 +104,12 @@ pub fn spsc_segment_bytes<T>() -> usize {
 
 /// One position in the tail's word: positions count in twos, bit 0 is
 /// [`CLOSED`].
-const ONE: usize = 2;
+pub(super) const ONE: usize = 2;
 
 /// Tail word flag: the queue is closed for sends ([`RawQueue::close`]); the
 /// producer's publishing CAS compares the whole word, so it fails once the
 /// flag is set.
-const CLOSED: usize = 1;
+pub(super) const CLOSED: usize = 1;
 
 struct Segment<T> {
     next: AtomicPtr<Segment<T>>,
@@ -212,6 +212,28 @@ impl super::SpscStrategy for Spsc {
     unsafe fn pop_exclusive<T: Send>(queue: &Self::Queue<T>) -> Option<T> {
         // SAFETY: forwarded from the caller.
         unsafe { queue.pop_exclusive() }
+    }
+}
+
+/// Positions claimed by the producer and not yet taken, from the head's
+/// position (in ones) and the tail's word (in twos, bit 0 the closed flag):
+/// a snapshot.
+pub(super) fn queued(head: &AtomicUsize, tail: &AtomicUsize) -> usize {
+    // Acquire both; the head first, so that the tail read after it is not
+    // behind it (both only grow).
+    let head = head.load(Ordering::Acquire);
+    let tail = tail.load(Ordering::Acquire) / ONE;
+    tail.wrapping_sub(head)
+}
+
+/// Sets the closed flag in a tail word (`RawQueue::close`). Idempotent.
+pub(super) fn close_tail(tail: &AtomicUsize) {
+    // Relaxed: only skips the read-modify-write when the flag is already in
+    // the tail's history.
+    if tail.load(Ordering::Relaxed) & CLOSED == 0 {
+        // Release: a producer that sees the flag (Acquire) sees what the
+        // closer did before, the channel's disconnected flag included.
+        tail.fetch_or(CLOSED, Ordering::Release);
     }
 }
 
@@ -400,64 +422,20 @@ impl<T> SpscQueue<T> {
             .store(position.wrapping_add(1), Ordering::Release);
         Some(item)
     }
-
-    /// Messages published and not yet taken (a snapshot).
-    fn queued(&self) -> usize {
-        // Acquire both; the head first, so that the tail read after it is
-        // not behind it (both only grow).
-        let head = self.head.position.load(Ordering::Acquire);
-        let tail = self.tail.word.load(Ordering::Acquire) / ONE;
-        tail.wrapping_sub(head)
-    }
 }
 
 impl<T: Send> RawQueue<T> for SpscQueue<T> {
-    #[inline]
-    fn push(&self, item: T, _home: usize) -> Result<(), T> {
-        let _turn = Turn::take(&self.send_lock);
-        // SAFETY: the send lock makes us the only producer.
-        unsafe { self.push_exclusive(item) }
-    }
-
-    #[inline]
-    fn pop(&self, _home: usize) -> Option<T> {
-        let _turn = Turn::take(&self.recv_lock);
-        // SAFETY: the receive lock makes us the only consumer.
-        unsafe { self.pop_exclusive() }
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        self.queued()
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.queued() == 0
-    }
+    spsc_locked_sides!(tail: tail.word, head: head.position);
 
     #[inline]
     fn capacity(&self) -> Option<usize> {
         None
     }
 
-    /// The tail word carries a closed flag.
-    const CLOSES: bool = true;
-
     /// The publishing CAS is `SeqCst` and `len` reads its word; takes need
     /// no claim, since senders never wait on an unbounded queue (see
     /// "Orderings").
     const CLAIMS_SEQCST: bool = true;
-
-    fn close(&self) {
-        // Relaxed: only skips the read-modify-write when the flag is
-        // already in the tail's history.
-        if self.tail.word.load(Ordering::Relaxed) & CLOSED == 0 {
-            // Release: a producer that sees the flag (Acquire) sees what the
-            // closer did before, the channel's disconnected flag included.
-            self.tail.word.fetch_or(CLOSED, Ordering::Release);
-        }
-    }
 
     fn allocated_bytes(&self) -> Option<usize> {
         // Relaxed: a snapshot of a statistic.

@@ -46,7 +46,7 @@ use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
 
-use super::spsc::Turn;
+use super::spsc::{CLOSED, ONE};
 use super::{NoEvictKind, QueueStrategy, RawQueue, SpscStrategy};
 use crate::error::BuildError;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering};
@@ -69,13 +69,6 @@ use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SpscBounded<const N: usize>;
-
-/// One position in the tail's word: positions count in twos, bit 0 is
-/// [`CLOSED`].
-const ONE: usize = 2;
-
-/// Tail word flag: closed for sends ([`RawQueue::close`]).
-const CLOSED: usize = 1;
 
 /// A slot's sequence while it is free for position `position`.
 #[inline]
@@ -233,63 +226,19 @@ impl<T> SpscRingQueue<T> {
         self.head.fetch_add(1, Ordering::SeqCst);
         Some(item)
     }
-
-    /// Positions claimed by the producer and not yet taken (a snapshot).
-    fn queued(&self) -> usize {
-        // Acquire both; the head first, so that the tail read after it is
-        // not behind it (both only grow).
-        let head = self.head.load(Ordering::Acquire);
-        let tail = self.tail.load(Ordering::Acquire) / ONE;
-        tail.wrapping_sub(head)
-    }
 }
 
 impl<T: Send> RawQueue<T> for SpscRingQueue<T> {
-    #[inline]
-    fn push(&self, item: T, _home: usize) -> Result<(), T> {
-        let _turn = Turn::take(&self.send_lock);
-        // SAFETY: the send lock makes us the only producer.
-        unsafe { self.push_exclusive(item) }
-    }
-
-    #[inline]
-    fn pop(&self, _home: usize) -> Option<T> {
-        let _turn = Turn::take(&self.recv_lock);
-        // SAFETY: the receive lock makes us the only consumer.
-        unsafe { self.pop_exclusive() }
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        self.queued()
-    }
-
-    #[inline]
-    fn is_empty(&self) -> bool {
-        self.queued() == 0
-    }
+    spsc_locked_sides!(tail: tail, head: head);
 
     #[inline]
     fn capacity(&self) -> Option<usize> {
         Some(self.slots.len())
     }
 
-    /// The tail word carries a closed flag.
-    const CLOSES: bool = true;
-
     /// The claiming CAS and add are `SeqCst` on the words `len` reads (see
     /// "Orderings").
     const CLAIMS_SEQCST: bool = true;
-
-    fn close(&self) {
-        // Relaxed: only skips the read-modify-write when the flag is
-        // already in the tail's history.
-        if self.tail.load(Ordering::Relaxed) & CLOSED == 0 {
-            // Release: a producer that sees the flag (Acquire) sees what the
-            // closer did before, the channel's disconnected flag included.
-            self.tail.fetch_or(CLOSED, Ordering::Release);
-        }
-    }
 
     fn allocated_bytes(&self) -> Option<usize> {
         Some(std::mem::size_of_val(&*self.slots))

@@ -50,6 +50,7 @@
 //! single-consumer workloads.
 
 pub use crate::channel::exclusive::{
-    Bounded, IntoIter, Iter, Receiver, Sender, SpscFlavor, TryIter, bounded, channel, channel_of,
+    Bounded, IntoIter, Iter, Pair, Receiver, Sender, SpscFlavor, TryIter, bounded, channel,
+    channel_of,
 };
 pub use crate::queue::{Spsc, SpscBounded};

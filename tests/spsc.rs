@@ -520,6 +520,44 @@ fn bounded_model<const N: usize>() {
     }
 }
 
+/// The builder makes the spsc handles too, and checks the ring's capacity.
+#[test]
+fn the_builder_builds_spsc_handles() {
+    use may_channel::{BuildError, ChannelBuilder};
+
+    let (tx, rx) = ChannelBuilder::new()
+        .spsc()
+        .wait::<Park>()
+        .build_spsc::<u32>()
+        .unwrap();
+    assert_eq!(tx.capacity(), None);
+    tx.send(1).unwrap();
+    assert_eq!(rx.recv(), Ok(1));
+
+    let (tx, rx) = ChannelBuilder::new()
+        .spsc_bounded::<2>()
+        .enable_metrics()
+        .build_spsc::<u32>()
+        .unwrap();
+    assert_eq!(tx.capacity(), Some(2));
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(rx.metrics().received, 2);
+
+    let refused = ChannelBuilder::new()
+        .spsc_bounded::<0>()
+        .build_spsc::<u32>();
+    assert_eq!(refused.err(), Some(BuildError::ZeroCapacity));
+
+    // `build` on the same choice gives the ordinary (cloneable) handles.
+    let (tx, rx) = ChannelBuilder::new().spsc().build::<u32>().unwrap();
+    let tx2 = tx.clone();
+    tx2.send(5).unwrap();
+    assert_eq!(rx.recv(), Ok(5));
+}
+
 const CHILD: &str = "MAY_CHANNEL_SPSC_CHILD";
 
 #[test]

@@ -58,8 +58,8 @@ use crate::error::BuildError;
 use crate::metrics::{Counters, MetricsSink, NoMetrics};
 use crate::placement::{Affinity, Anywhere, Numa, NumaSource, Placement};
 use crate::queue::{
-    Bounded, DynBounded, Prioritizable, Prioritized, QueueKind, QueueStrategy, Rendezvous,
-    Unbounded, WorkStealing, Workers,
+    Bounded, DynBounded, Prioritizable, Prioritized, QueueKind, QueueStrategy, Rendezvous, Spsc,
+    SpscBounded, SpscStrategy, Unbounded, WorkStealing, Workers,
 };
 use crate::wait::{SpinThenPark, WaitStrategy};
 
@@ -297,6 +297,25 @@ impl<Q: QueueSlot, W, B, M, P: PlacementSlot> ChannelBuilder<Q, W, B, M, P> {
         self.queue::<Rendezvous>()
     }
 
+    /// An unbounded queue for one producer and one consumer ([`Spsc`]);
+    /// finish with [`build_spsc`](Self::build_spsc) for the
+    /// [`spsc`](crate::spsc) handles.
+    pub fn spsc(self) -> ChannelBuilder<Chosen<Spsc>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
+        self.queue::<Spsc>()
+    }
+
+    /// A ring of `N` slots for one producer and one consumer
+    /// ([`SpscBounded<N>`]); finish with [`build_spsc`](Self::build_spsc).
+    pub fn spsc_bounded<const N: usize>(self) -> ChannelBuilder<Chosen<SpscBounded<N>>, W, B, M, P>
+    where
+        Q: QueueUnset,
+    {
+        self.queue::<SpscBounded<N>>()
+    }
+
     /// Gives the queue priorities: the queue chosen so far (or the default
     /// unbounded one) becomes one FIFO queue per [`Priority`](crate::priority::Priority)
     /// level, with the same settings and a capacity shared by all levels
@@ -516,5 +535,38 @@ impl<Q: QueueSlot, W, B, M, P: PlacementSlot> ChannelBuilder<Q, W, B, M, P> {
         M::Out: MetricsSink,
     {
         Built::<Q, W, B, M, P>::with_placement(self.queue_config, P::into_placement(self.placement))
+    }
+
+    /// Checks the runtime settings and creates a single-producer,
+    /// single-consumer channel over the queue chosen with
+    /// [`spsc`](Self::spsc) or [`spsc_bounded`](Self::spsc_bounded): the
+    /// [`spsc`](crate::spsc) handles, neither `Clone` nor `Sync`.
+    /// ([`build`](Self::build) on the same builder gives the ordinary
+    /// cloneable handles, whose sides take turns through a lock.)
+    ///
+    /// ```
+    /// use may_channel::ChannelBuilder;
+    ///
+    /// let (tx, rx) = ChannelBuilder::new().spsc_bounded::<64>().enable_metrics().build_spsc::<u32>()?;
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// assert_eq!(rx.metrics().received, 1);
+    /// # Ok::<(), may_channel::BuildError>(())
+    /// ```
+    // As for `build`: the five-slot `Built` alias is the point.
+    #[allow(clippy::type_complexity)]
+    pub fn build_spsc<T: Send>(
+        self,
+    ) -> Result<crate::spsc::Pair<T, Built<Q, W, B, M, P>>, BuildError>
+    where
+        QueueOf<Q>: SpscStrategy,
+        W: Resolve<SpinThenPark>,
+        W::Out: WaitStrategy,
+        B: Resolve<DefaultBackpressure<Q>>,
+        B::Out: ValidFor<<QueueOf<Q> as QueueStrategy>::Kind>,
+        M: Resolve<NoMetrics>,
+        M::Out: MetricsSink,
+    {
+        crate::channel::exclusive::validated(self.queue_config, P::into_placement(self.placement))
     }
 }

@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use super::{Channel, Flavor, Shared};
 use crate::backpressure::{HasSend, HasSendTimeout};
 use crate::error::{
-    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+    BuildError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
+    TrySendError,
 };
 use crate::metrics::{MetricsSink, Side};
+use crate::placement::Placement;
 use crate::queue::{QueueStrategy, Spsc, SpscBounded, SpscStrategy};
 use crate::wait::SpinThenPark;
 
@@ -44,9 +46,13 @@ type NotSync = PhantomData<Cell<()>>;
 /// assert_eq!(rx.iter().sum::<u64>(), 999 * 1000 / 2);
 /// producer.join().unwrap();
 /// ```
-pub fn channel<T: Send>() -> (Sender<T>, Receiver<T>) {
+pub fn channel<T: Send>() -> Pair<T, Channel<Spsc>> {
     channel_of::<T, Channel<Spsc>>()
 }
+
+/// Both handles of a single-producer, single-consumer channel of flavour
+/// `F`.
+pub type Pair<T, F> = (Sender<T, F>, Receiver<T, F>);
 
 /// The flavour [`bounded`] builds: `N` slots, `SpinThenPark`, `Block`.
 pub type Bounded<const N: usize> = Channel<SpscBounded<N>, SpinThenPark>;
@@ -66,7 +72,7 @@ pub type Bounded<const N: usize> = Channel<SpscBounded<N>, SpinThenPark>;
 /// tx.send(3).unwrap();
 /// assert_eq!(rx.iter().take(2).collect::<Vec<_>>(), [2, 3]);
 /// ```
-pub fn bounded<T: Send, const N: usize>() -> (Sender<T, Bounded<N>>, Receiver<T, Bounded<N>>) {
+pub fn bounded<T: Send, const N: usize>() -> Pair<T, Bounded<N>> {
     const { assert!(N > 0, "a bounded spsc channel needs at least one slot") };
     channel_of()
 }
@@ -85,16 +91,39 @@ pub fn bounded<T: Send, const N: usize>() -> (Sender<T, Bounded<N>>, Receiver<T,
 /// assert_eq!(rx.recv(), Ok(7));
 /// assert_eq!(rx.metrics().received, 1);
 /// ```
-pub fn channel_of<T: Send, F: SpscFlavor>() -> (Sender<T, F>, Receiver<T, F>)
+pub fn channel_of<T: Send, F: SpscFlavor>() -> Pair<T, F>
 where
     F::Queue: QueueStrategy<Config = ()>,
 {
-    let shared = Arc::new(Shared::new(
+    // `new_queue` without `validate` (as `Channel::new` does): an
+    // `SpscBounded<0>` gets one slot rather than a panic.
+    pair(Shared::new(
         <F::Queue as QueueStrategy>::new_queue(&()),
         F::Wait::default(),
         F::Metrics::default(),
         F::Placement::default(),
-    ));
+    ))
+}
+
+/// The builder's way in ([`ChannelBuilder::build_spsc`](crate::ChannelBuilder::build_spsc)):
+/// checks the queue's settings and the placement, then builds the handles.
+pub(crate) fn validated<T: Send, F: SpscFlavor>(
+    config: <F::Queue as QueueStrategy>::Config,
+    placement: F::Placement,
+) -> Result<Pair<T, F>, BuildError> {
+    <F::Queue as QueueStrategy>::validate(&config)?;
+    placement.validate()?;
+    Ok(pair(Shared::new(
+        <F::Queue as QueueStrategy>::new_queue(&config),
+        F::Wait::default(),
+        F::Metrics::default(),
+        placement,
+    )))
+}
+
+/// The two handles over `shared`, the only ones it will ever have.
+fn pair<T: Send, F: SpscFlavor>(shared: Shared<T, F>) -> Pair<T, F> {
+    let shared = Arc::new(shared);
     (
         Sender {
             shared: Arc::clone(&shared),

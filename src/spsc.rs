@@ -37,12 +37,12 @@
 //!   producer or consumer would race on the queue's unsynchronised ends.
 //!   For more than one, use an MPMC flavour; a `Channel<Spsc>` with the
 //!   ordinary cloneable handles is also sound (each side then takes a lock).
-//! - Peek, batches, the zero-copy and operator APIs, the builder and the
-//!   debugger's `register`: they take the cloneable handles. A handle
-//!   cannot turn into one (that would make a second producer or consumer).
-//!   The `select!` macros and the run-time
-//!   [`Select`](crate::select::Select) do take these handles (a select runs
-//!   on the task that holds them).
+//! - Peek, batches, the zero-copy and operator APIs and the debugger's
+//!   `register`: they take the cloneable handles. A handle cannot turn into
+//!   one (that would make a second producer or consumer). The `select!`
+//!   macros and the run-time [`Select`](crate::select::Select) do take these
+//!   handles (a select runs on the task that holds them), and the builder
+//!   makes them: `ChannelBuilder::new().spsc_bounded::<64>().build_spsc()`.
 //!
 //! A message still costs the core's checks around the queue (the closed
 //! flag, one load of the waiting receivers' count); `benches/peers.rs`

@@ -558,6 +558,82 @@ fn the_builder_builds_spsc_handles() {
     assert_eq!(rx.recv(), Ok(5));
 }
 
+// ------------------------------------------------------------ cancel
+
+/// Cancels a parked coroutine and waits for it to finish unwinding.
+fn cancel<T>(handle: may::coroutine::JoinHandle<T>) {
+    // SAFETY: the coroutine is parked inside a channel operation, whose
+    // registrations are released by drop guards during the unwind; it owns
+    // nothing else that a forced unwind could leave broken.
+    unsafe { handle.coroutine().cancel() };
+    assert!(
+        handle.join().is_err(),
+        "a cancelled coroutine ends with the cancel panic"
+    );
+}
+
+/// A coroutine cancelled while its send waits for room on a full ring: its
+/// message goes down with it (once), the queued ones stay, no waiter is left
+/// behind (the receives that follow wake senders through the list).
+#[test]
+fn a_cancelled_bounded_sender_drops_only_its_own_message() {
+    use may_channel::backpressure::Block;
+    use may_channel::queue::SpscBounded;
+
+    type Watched = Channel<SpscBounded<2>, Park, Block, Counters>;
+    within(30, || {
+        let log = DropLog::new(3);
+        let (tx, rx) = spsc::channel_of::<common::Tracked, Watched>();
+        tx.send(log.item(0)).unwrap();
+        tx.send(log.item(1)).unwrap();
+        let third = log.item(2);
+        let doomed = may::go!(move || tx.send(third).is_ok());
+        common::wait_until(20, "the sender parks", || rx.metrics().blocked_senders == 1);
+        cancel(doomed);
+        assert_eq!(
+            rx.metrics().blocked_senders,
+            0,
+            "the gauge is released on unwind"
+        );
+        assert_eq!(log.drops_of(2), 1, "the cancelled send's message, once");
+        assert_eq!(
+            log.drops_of(0) + log.drops_of(1),
+            0,
+            "the queued ones untouched"
+        );
+        let got: Vec<usize> = rx.iter().map(|t| t.id).collect();
+        assert_eq!(
+            got,
+            [0, 1],
+            "then the end: the sender went with the coroutine"
+        );
+        log.assert_all_dropped_once();
+    });
+}
+
+/// A coroutine cancelled while its receive waits: no waiter is left behind
+/// for the sender's wake-up to touch, and the sender learns the receiver is
+/// gone and gets its message back.
+#[test]
+fn a_cancelled_receiver_leaves_nothing_behind() {
+    type Watched = Channel<Spsc, Park, Unlimited, Counters>;
+    within(30, || {
+        let (tx, rx) = spsc::channel_of::<u32, Watched>();
+        let doomed = may::go!(move || rx.recv());
+        common::wait_until(20, "the receiver parks", || {
+            tx.metrics().blocked_receivers == 1
+        });
+        cancel(doomed);
+        assert_eq!(
+            tx.metrics().blocked_receivers,
+            0,
+            "the gauge is released on unwind"
+        );
+        assert!(tx.is_disconnected());
+        assert_eq!(tx.send(7), Err(SendError(7)));
+    });
+}
+
 const CHILD: &str = "MAY_CHANNEL_SPSC_CHILD";
 
 #[test]

@@ -140,7 +140,7 @@
 //! The receiver never *waits* for a lent slot inside the bracket's wait:
 //! the guard lands when user code drops it, so the receiver parks (or answers
 //! `Empty`) like one waiting for any message. Only lending queues count lent
-//! slots; for the others `has_lent_slots` is the constant `false`.
+//! slots; for the others `lent_slots` is the constant 0.
 //!
 //! # Cost
 //!

@@ -271,10 +271,10 @@ impl<T: Send, F: SpscFlavor> Receiver<T, F> {
         let queue = self.shared.queue();
         self.shared
             .try_recv_via(|| {
-                // SAFETY: this handle is the channel's only receiver
-                // (neither `Clone` nor `Sync`, and it cannot become an
-                // ordinary handle; the last receiver's drain runs in its
-                // `Drop`), so no other pop runs meanwhile.
+                // (The channel's last-receiver drain runs in this handle's
+                // own `Drop`, so it is no second consumer either.)
+                // SAFETY: the only receiver (neither `Clone` nor `Sync`, and
+                // no way to an ordinary handle): no other pop runs meanwhile.
                 unsafe { <F::Queue as SpscStrategy>::pop_exclusive(queue) }
                     .map(|envelope| (envelope, ()))
             })

@@ -288,7 +288,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         // After the wait: a slot lent before the close was counted inside
         // the bracket the wait has seen end (see `close.rs`). Only lending
         // queues count; for the others this is the constant `false`.
-        !self.queue.has_lent_slots()
+        self.queue.lent_slots() == 0
     }
 
     // ---------------------------------------------------------- wake-ups
@@ -1067,7 +1067,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// A head slot a sender still holds (zero-copy queues) is neither: the
     /// receive would find nothing. The select then parks, and the sender's
     /// publish wakes it. After a close it parks only while a slot is lent
-    /// (`has_lent_slots`): the guard's drop then wakes every receiver
+    /// (`lent_slots`): the guard's drop then wakes every receiver
     /// (`lent_published`), whereas a by-value store in flight wakes only
     /// one, so for that short window the receive waits it out instead
     /// (`drained_if_disconnected`).
@@ -1078,7 +1078,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if !self.queue.head_held_by_sender() {
             return !self.queue.is_empty() || self.is_disconnected();
         }
-        self.is_disconnected() && !self.queue.has_lent_slots()
+        self.is_disconnected() && self.queue.lent_slots() == 0
     }
 
     /// Whether a send would complete now without waiting.

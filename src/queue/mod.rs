@@ -343,29 +343,21 @@ pub trait RawQueue<T>: Send + Sync {
         false
     }
 
-    /// Lending queues only ([`Slots`]): whether a slot is lent to a sender
-    /// (claimed through the zero-copy `send_ref` and not yet published). A
-    /// closed channel counts as drained only once this is `false`, so that a
+    /// Lending queues only ([`Slots`]): how many slots are lent to senders
+    /// now (claimed through the zero-copy `send_ref` and not yet
+    /// published). [`len`](Self::len) counts them, since they take room;
+    /// the channel's `len()` does not, since no receiver can take them yet.
+    /// A closed channel counts as drained only once this is 0, so that a
     /// slot lent before `close` is received before receivers see
     /// `Disconnected` (see `channel/close.rs`, which also says what ordering
-    /// the answer needs). Other queues keep the default, `false`: every store
-    /// they accept finishes inside the channel's in-flight bracket.
-    /// Lending queues only ([`Slots`]): how many slots are lent to senders
-    /// now (a snapshot). [`len`](Self::len) counts them, since they take
-    /// room; the channel's `len()` does not, since no receiver can take
-    /// them yet. Other queues keep the default, 0.
+    /// the answer needs: a 0 must be read with `Acquire`). Other queues keep
+    /// the default, 0: every store they accept finishes inside the
+    /// channel's in-flight bracket.
     // Plumbing for the crate's own lending queue (`Slots`), hidden from the
     // documented contract: a custom queue keeps the default.
     #[doc(hidden)]
     fn lent_slots(&self) -> usize {
         0
-    }
-
-    // Plumbing for the crate's own lending queue (`Slots`), hidden from the
-    // documented contract: a custom queue keeps the default.
-    #[doc(hidden)]
-    fn has_lent_slots(&self) -> bool {
-        false
     }
 
     /// Whether the queue closes itself for stores ([`close`](Self::close)).

@@ -159,7 +159,7 @@ impl<T> SlotQueue<T> {
     pub(crate) fn publish_lent(&self, claim: Claim<'_, T>) {
         self.publish(claim);
         // Release: the publish (and the message written under the claim)
-        // happens before the Acquire load in `has_lent_slots` that reads
+        // happens before the Acquire load in `lent_slots` that reads
         // this decrement, so a receiver that reads no slot lent finds the
         // message. The caller's `SeqCst` fence follows (`lent_published`),
         // for the wake-up pair with a parked receiver.
@@ -293,17 +293,13 @@ impl<T: Send> RawQueue<T> for SlotQueue<T> {
     }
 
     fn lent_slots(&self) -> usize {
-        // Relaxed: a snapshot for `len`, like the positions there.
-        self.lent.load(Ordering::Relaxed)
-    }
-
-    fn has_lent_slots(&self) -> bool {
         // Acquire: pairs with the Release decrement in `publish_lent` (every
         // later change is an RMW, which continues its release sequence), so
         // a receiver that reads 0 sees every lent slot's publish and finds
         // its message. That this load sees every increment made before the
         // close is the caller's side of the argument (`channel/close.rs`).
-        self.lent.load(Ordering::Acquire) != 0
+        // (`len` reads it too, as a snapshot.)
+        self.lent.load(Ordering::Acquire)
     }
 
     /// The ring of cache-padded slots, allocated in full when the channel is

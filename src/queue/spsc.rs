@@ -154,11 +154,11 @@ pub struct SpscQueue<T> {
     segments: AtomicUsize,
 }
 
-// SAFETY: a slot's value is written by the producer before it publishes the
-// slot and read by the consumer after it sees the publish; each end's
-// segment pointer is touched only by its side, and each side is one thread
-// at a time (an exclusive handle, or the side's lock). So sharing the queue
-// only moves `T`s between threads.
+// A slot's value is written by the producer before it publishes the slot
+// and read by the consumer after it sees the publish; each end's segment
+// pointer is touched only by its side.
+// SAFETY: each side is one thread at a time (an exclusive handle, or the
+// side's lock), so sharing the queue only moves `T`s between threads.
 unsafe impl<T: Send> Sync for SpscQueue<T> {}
 // SAFETY: the queue owns its `T`s and its segments.
 unsafe impl<T: Send> Send for SpscQueue<T> {}
@@ -352,10 +352,10 @@ impl<T> SpscQueue<T> {
         let mut segment = unsafe { *self.tail.segment.get() };
         if offset == 0 && position != 0 {
             let fresh = self.fresh_segment();
-            // SAFETY: `segment` is alive: the consumer retires a segment only
-            // after reading a position past it, which is not published.
             // Release: the link before the publishing CAS, which also
             // releases it (the consumer's Acquire load of the link pairs).
+            // SAFETY: `segment` is alive: the consumer retires a segment only
+            // after reading a position past it, which is not published.
             unsafe { (*segment).next.store(fresh, Ordering::Release) };
             // SAFETY: the producer's, as above.
             unsafe { *self.tail.segment.get() = fresh };

@@ -101,10 +101,10 @@ pub struct SpscRingQueue<T> {
     recv_lock: CachePadded<AtomicBool>,
 }
 
-// SAFETY: a slot's value is written by the producer while its sequence says
-// free and read by the consumer once it says published (Release/Acquire on
-// the sequence), and each side is one thread at a time (an exclusive handle,
-// or the side's lock).
+// A slot's value is written by the producer while its sequence says free
+// and read by the consumer once it says published (Release/Acquire).
+// SAFETY: each side is one thread at a time (an exclusive handle, or the
+// side's lock), so sharing the queue only moves `T`s between threads.
 unsafe impl<T: Send> Sync for SpscRingQueue<T> {}
 // SAFETY: the queue owns its `T`s.
 unsafe impl<T: Send> Send for SpscRingQueue<T> {}

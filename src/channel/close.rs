@@ -68,6 +68,15 @@
 //! destructor) falls back to a per-channel counter (`fetch_add` /
 //! `fetch_sub`, the same argument with the counter in place of the mark).
 //!
+//! The mark is the thread's, not the coroutine's, and a may coroutine may
+//! resume on another worker thread after any park. So a send looks its mark
+//! up anew each time it enters, through a function the compiler cannot
+//! inline (`current_mark`), and keeps it only until it leaves, with no park
+//! in between. (Inlined, the thread-local's address was computed once per
+//! function and reused after a park on another worker: a send then swapped
+//! and cleared another thread's mark, racing that thread's own sends, or
+//! dereferenced a mark never made. DESIGN.md, "Thread-local state".)
+//!
 //! # Queues that close themselves
 //!
 //! A queue whose [`RawQueue::CLOSES`](crate::queue::RawQueue::CLOSES) is
@@ -238,6 +247,23 @@ thread_local! {
     static LEASE: Lease = Lease::take();
 }
 
+/// The calling thread's mark, or `None` while its thread-local storage is
+/// being torn down.
+///
+/// Out of line on purpose, and the only place that touches `LEASE`: the
+/// compiler treats a thread-local's address as fixed for the length of a
+/// function, so where this lookup is inlined into a function that also
+/// parks (a blocking send loop, a user's coroutine body into which
+/// `select!`'s send path is inlined), it computes the address once and
+/// reuses it after `park` returns, when a may coroutine may be running on
+/// another worker thread: the send would then use (and clear) another
+/// thread's mark. A call that the caller cannot see into, whose result
+/// passes through `black_box`, is looked up anew every time.
+#[inline(never)]
+fn current_mark() -> Option<&'static Mark> {
+    std::hint::black_box(LEASE.try_with(|lease| lease.0).ok())
+}
+
 /// A channel's side of the protocol: its address names it in the marks, and
 /// a counter serves sends made while thread-local storage is gone.
 pub(crate) struct InFlight {
@@ -260,16 +286,23 @@ impl InFlight {
     /// Marks a send as in flight until the returned guard drops.
     #[inline]
     pub(crate) fn enter(&self) -> InFlightGuard<'_> {
-        match LEASE.try_with(|lease| lease.0) {
-            Ok(mark) => {
+        match current_mark() {
+            Some(mark) => {
                 // SeqCst: the first half of the store-buffer pair with
                 // `close`'s swap (see the module docs); it must precede the
                 // flag load.
                 let before = mark.mark.swap(self.id(), Ordering::SeqCst);
-                debug_assert_eq!(before, 0, "a thread is in flight on one channel at a time");
-                InFlightGuard::Marked(mark)
+                let guard = InFlightGuard::Marked(mark);
+                if before != 0 {
+                    // Checked in every build (one compare of a value the
+                    // swap already returned): a second send in flight on
+                    // this thread would mean a mark used from the wrong
+                    // thread, and receivers would stop waiting for it.
+                    mark_in_use(before);
+                }
+                guard
             }
-            Err(_) => {
+            None => {
                 // SeqCst: as the swap above.
                 self.fallback.fetch_add(1, Ordering::SeqCst);
                 InFlightGuard::Counted(&self.fallback)
@@ -291,6 +324,15 @@ impl InFlight {
             backoff.snooze();
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn mark_in_use(channel: usize) -> ! {
+    panic!(
+        "may_channel bug: this thread's in-flight mark already names channel {channel:#x} \
+         (a thread is in flight on one channel at a time)"
+    )
 }
 
 /// One send in flight; leaves on drop (also on unwind, so a receiver never

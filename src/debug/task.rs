@@ -158,6 +158,12 @@ may::coroutine_local! {
 }
 
 /// Runs `f` with the current task's state.
+///
+/// Out of line: inlined into a function that parks, the thread-locals'
+/// addresses (ours and may's) would be computed once and reused after a may
+/// coroutine resumed on another worker, attributing its operations to
+/// another task (see DESIGN.md, "Thread-local state").
+#[inline(never)]
 pub(crate) fn with_task<R>(f: impl FnOnce(&TaskState) -> R) -> R {
     if may::coroutine::is_coroutine() {
         return COROUTINE_TASK.with(f);

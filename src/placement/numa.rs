@@ -419,8 +419,13 @@ const TSC_AUX_CPUS: usize = 1 << 12;
 const CPU_REFRESH: u32 = 64;
 
 /// The CPU the calling thread runs on, when this target can tell cheaply.
+///
+/// Out of line, with its result through `black_box`, because of the
+/// thread-local cache: inlined into a function that parks, the cache's
+/// address would be computed once and reused after a may coroutine resumed
+/// on another worker (see DESIGN.md, "Thread-local state").
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-#[inline]
+#[inline(never)]
 fn current_cpu() -> Option<usize> {
     use std::cell::Cell;
 
@@ -431,7 +436,7 @@ fn current_cpu() -> Option<usize> {
     if !has_rdtscp() {
         return None;
     }
-    CACHED.with(|cached| {
+    std::hint::black_box(CACHED.with(|cached| {
         let (left, cpu) = cached.get();
         if left != 0 {
             cached.set((left - 1, cpu));
@@ -445,7 +450,7 @@ fn current_cpu() -> Option<usize> {
         let cpu = aux & 0xfff;
         cached.set((CPU_REFRESH - 1, cpu));
         Some(cpu as usize)
-    })
+    }))
 }
 
 /// Whether the CPU has `rdtscp` (CPUID leaf 0x8000_0001, EDX bit 27); asked

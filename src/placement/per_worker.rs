@@ -31,8 +31,14 @@ pub fn worker_index() -> usize {
 }
 
 /// The calling thread's dense index (assigned on first use).
+///
+/// Out of line, with its result through `black_box`: inlined into a function
+/// that parks, the thread-local's address would be computed once and reused
+/// after a may coroutine resumed on another worker, giving it the old
+/// worker's index (see DESIGN.md, "Thread-local state").
+#[inline(never)]
 pub(crate) fn thread_index() -> usize {
-    INDEX.with(|index| match index.get() {
+    std::hint::black_box(INDEX.with(|index| match index.get() {
         Some(assigned) => assigned,
         None => {
             // Relaxed: only uniqueness matters, which the RMW gives.
@@ -40,7 +46,7 @@ pub(crate) fn thread_index() -> usize {
             index.set(Some(assigned));
             assigned
         }
-    })
+    }))
 }
 
 impl Placement for PerWorker {

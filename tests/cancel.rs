@@ -5,7 +5,10 @@ mod common;
 
 use common::{DropLog, Tracked, wait_until, within};
 use may_channel::flavors::InstrumentedBounded;
-use may_channel::{Channel, metrics::Counters, queue::Bounded, queue::Rendezvous, wait::Park};
+use may_channel::{
+    Channel, TryRecvError, TrySendError, metrics::Counters, queue::Bounded, queue::Rendezvous,
+    wait::Park,
+};
 
 type Watched<const N: usize> =
     Channel<Bounded<N>, Park, may_channel::backpressure::Block, Counters>;
@@ -97,10 +100,14 @@ fn cancelled_sender_blocked_behind_others_does_not_eat_a_wake_up() {
     });
 }
 
+/// A rendezvous channel stores nothing: a sender cancelled while it waits
+/// for a receiver still owns its message, which unwinds with it (dropped
+/// once), and leaves nothing in the channel (a `try_recv` finds no one, a
+/// later send meets the next receiver).
 #[test]
-fn cancelled_rendezvous_sender_leaves_its_message_in_the_channel() {
+fn cancelled_rendezvous_sender_takes_its_message_with_it() {
     within(30, || {
-        let log = DropLog::new(1);
+        let log = DropLog::new(2);
         let (tx, rx) = WatchedRendezvous::new::<Tracked>();
         let item = log.item(0);
         let sender_tx = tx.clone();
@@ -110,15 +117,24 @@ fn cancelled_rendezvous_sender_leaves_its_message_in_the_channel() {
         });
         cancel(doomed);
         assert_eq!(
-            log.total(),
-            0,
-            "the offered message belongs to the channel now"
+            log.drops_of(0),
+            1,
+            "the unsent message unwound with its sender"
         );
-        let got = rx
-            .try_recv()
-            .expect("the next receiver takes the left message");
-        assert_eq!(got.id, 0);
-        drop(got);
+        assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+        let receiver = std::thread::spawn(move || rx.recv().map(|got| got.id));
+        let mut next = log.item(1);
+        loop {
+            match tx.try_send(next) {
+                Ok(()) => break,
+                Err(TrySendError::Full(back)) => {
+                    next = back;
+                    std::thread::yield_now();
+                }
+                Err(TrySendError::Disconnected(_)) => panic!("the receiver is alive"),
+            }
+        }
+        assert_eq!(receiver.join().unwrap(), Ok(1));
         log.assert_all_dropped_once();
     });
 }

@@ -140,8 +140,11 @@ fn rendezvous_sender_waiting_for_a_taker_gets_its_message_back_on_disconnect() {
         let (tx, rx) = RendezvousMpmc::new();
         let item = log.item(0);
         let sender = std::thread::spawn(move || tx.send(item).map_err(|e| e.into_inner().id));
-        // The message sits in the hand-over slot while the sender waits.
-        wait_until(20, "the sender offers its message", || rx.len() == 1);
+        // The sender waits in the meeting place, where a receive would
+        // meet it.
+        wait_until(20, "the sender waits", || {
+            may_channel::select::Selectable::is_ready(&rx)
+        });
         drop(rx);
         assert_eq!(sender.join().unwrap(), Err(0));
         log.assert_all_dropped_once();

@@ -28,8 +28,11 @@ fn send_completes_only_when_a_receiver_takes_the_message() {
             tx.send("hello").unwrap();
             done_tx.send(()).unwrap();
         });
-        wait_until(20, "the message is offered", || rx.len() == 1);
-        // Offered but not taken: the send has not completed.
+        wait_until(20, "the sender waits", || {
+            may_channel::select::Selectable::is_ready(&rx)
+        });
+        // Nothing is stored, and the send has not completed.
+        assert_eq!(rx.len(), 0);
         std::thread::sleep(Duration::from_millis(20));
         assert!(
             done_rx.try_recv().is_err(),

@@ -149,8 +149,10 @@ macro_rules! state_accessors {
 mod close;
 pub(crate) mod exclusive;
 mod iter;
+mod meeting;
 mod peek;
 mod receiver;
+mod rendezvous;
 mod sender;
 mod shared;
 mod waker;
@@ -160,10 +162,12 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 pub use iter::{IntoIter, Iter, TryIter};
+pub use meeting::Meeting;
+pub(crate) use meeting::{NotMet, Packet, Reserved, Took};
 pub use peek::{Peekable, Peeked};
 pub use receiver::Receiver;
 pub use sender::Sender;
-pub(crate) use shared::Shared;
+pub(crate) use shared::{Shared, Stamp};
 pub(crate) use waker::{WaitList, Waiter, block_on};
 
 use crate::backpressure::{Backpressure, ValidFor};

@@ -41,11 +41,6 @@ pub(crate) struct Shared<T: Send, F: Flavor> {
     receivers: CachePadded<WaitList>,
     /// Senders waiting for room.
     senders: CachePadded<WaitList>,
-    /// Handoff queues only: senders waiting for their message to be taken.
-    takers: WaitList,
-    /// Handoff queues only: receivers inside a blocking receive, which a
-    /// `try_send` may hand a message to.
-    ready_receivers: AtomicUsize,
     sender_count: AtomicUsize,
     receiver_count: AtomicUsize,
     /// Set once: by `close`, or when the last sender or the last receiver
@@ -89,8 +84,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             queue,
             receivers: CachePadded::new(WaitList::new()),
             senders: CachePadded::new(WaitList::new()),
-            takers: WaitList::new(),
-            ready_receivers: AtomicUsize::new(0),
             sender_count: AtomicUsize::new(1),
             receiver_count: AtomicUsize::new(1),
             disconnected: AtomicBool::new(false),
@@ -125,6 +118,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             Some(result) => Attempt::Done(result),
             None => Attempt::Again,
         })
+    }
+
+    /// The channel's wait strategy.
+    pub(crate) fn wait_strategy(&self) -> &F::Wait {
+        &self.wait
     }
 
     /// The channel's placement (for its topology, say).
@@ -235,7 +233,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         fence(Ordering::SeqCst);
         self.receivers.notify_all();
         self.senders.notify_all();
-        self.takers.notify_all();
         true
     }
 
@@ -387,16 +384,15 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         );
         if Self::QUEUE_CLAIMS_SEQCST {
             // The take's `SeqCst` claim stands in for the fence (see
-            // `RawQueue::CLAIMS_SEQCST`); such a queue has no hand-over.
+            // `RawQueue::CLAIMS_SEQCST`).
             if senders_may_wait {
                 self.senders.notify_many_after_seqcst(count);
             }
-        } else if senders_may_wait || F::Queue::HANDOFF {
+        } else if senders_may_wait && !F::Queue::HANDOFF {
+            // (A rendezvous channel's senders wait in its meeting place,
+            // which a take serves directly.)
             fence(Ordering::SeqCst);
             self.senders.notify_many(count);
-            if F::Queue::HANDOFF {
-                self.takers.notify_all();
-            }
         }
     }
 
@@ -455,38 +451,24 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     // -------------------------------------------------------------- sending
 
     #[inline]
-    fn envelope(&self, msg: T) -> Envelope<T, Stamp<F>> {
+    pub(crate) fn envelope(&self, msg: T) -> Envelope<T, Stamp<F>> {
         Envelope {
             msg,
             stamp: self.metrics.stamp(),
         }
     }
 
-    /// One non-blocking attempt to store `envelope` (no policy applied);
-    /// returns the hand-over ticket (0 for ordinary queues).
+    /// One non-blocking attempt to store `envelope` (no policy applied; on a
+    /// rendezvous channel: a hand-over to a waiting receiver).
     #[inline]
-    fn offer(&self, envelope: Envelope<T, Stamp<F>>) -> Result<u64, Envelope<T, Stamp<F>>> {
-        let home = self.placement.home();
-        if F::Queue::HANDOFF {
-            self.queue.push_handoff(envelope, home)
-        } else {
-            self.queue.push(envelope, home).map(|()| 0)
-        }
+    fn offer(&self, envelope: Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>> {
+        self.queue.push(envelope, self.placement.home())
     }
 
     /// `try_send`: never waits, never drops.
     #[inline]
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
-        self.try_send_via(msg, |envelope| {
-            // A hand-over queue takes a message only for a receiver that
-            // waits. SeqCst: pairs with the increment in `receiver_arrives`,
-            // so a receiver that counted itself and then found the slot empty
-            // is seen here.
-            if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) == 0 {
-                return Err(envelope);
-            }
-            self.offer(envelope).map(drop)
-        })
+        self.try_send_via(msg, |envelope| self.offer(envelope))
     }
 
     /// `send` and its timed forms: applies the backpressure policy, waiting
@@ -499,7 +481,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     ) -> Result<(), SendTimeoutError<T>> {
         if F::Queue::HANDOFF {
             // Only `Block` reaches here: `Reject` channels have no `send`.
-            return self.send_handoff(msg, deadline);
+            return self.meet_send(msg, deadline);
         }
         let home = self.placement.home();
         self.send_via_until(
@@ -581,77 +563,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
     }
 
-    /// Hand-over queues: `send` stores the message in the slot, waiting for
-    /// the slot to be free, then waits for a receiver to take it.
-    fn send_handoff(&self, msg: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
-        if self.is_disconnected() {
-            return Err(SendTimeoutError::Disconnected(msg));
-        }
-        let mut pending = Some(self.envelope(msg));
-        let stored = self.block_on(&self.senders, Side::Send, deadline, || {
-            let envelope = pending
-                .take()
-                .expect("the envelope is put back after every failed offer");
-            match self.admit(envelope, |envelope| self.offer(envelope)) {
-                Ok(Ok(ticket)) => Attempt::Done(Some(ticket)),
-                Ok(Err(envelope)) => {
-                    pending = Some(envelope);
-                    Attempt::Again
-                }
-                Err(envelope) => {
-                    pending = Some(envelope);
-                    Attempt::Done(None)
-                }
-            }
-        });
-        match stored {
-            Some(Some(ticket)) => {
-                self.message_stored(1);
-                self.await_taken(ticket, deadline)
-            }
-            Some(None) => Err(SendTimeoutError::Disconnected(
-                pending.take().expect("not stored").msg,
-            )),
-            None => Err(SendTimeoutError::Timeout(
-                pending.take().expect("not stored").msg,
-            )),
-        }
-    }
-
-    /// Hand-over queues: after storing the message with `ticket`, waits for a
-    /// receiver to take it; takes it back when the deadline passes first or
-    /// the receivers go.
-    fn await_taken(
-        &self,
-        ticket: u64,
-        deadline: Option<Instant>,
-    ) -> Result<(), SendTimeoutError<T>> {
-        // If a cancel unwinds us out of the wait, the message stays in the
-        // channel for the next receiver, so it counts as sent.
-        let count_on_unwind = CountSendOnDrop(&self.metrics);
-        let outcome = self.block_on(&self.takers, Side::Send, deadline, || {
-            if self.queue.is_taken(ticket) {
-                Attempt::Done(Ok(()))
-            } else if self.is_disconnected() {
-                Attempt::Done(match self.queue.retract(ticket) {
-                    Some(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
-                    None => Ok(()),
-                })
-            } else {
-                Attempt::Again
-            }
-        });
-        std::mem::forget(count_on_unwind);
-        let outcome = outcome.unwrap_or_else(|| match self.queue.retract(ticket) {
-            Some(envelope) => Err(SendTimeoutError::Timeout(envelope.msg)),
-            None => Ok(()),
-        });
-        if outcome.is_ok() {
-            self.metrics.on_send();
-        }
-        outcome
-    }
-
     /// `send_batch`: stores messages until one is refused, with one wake-up
     /// pass at the end; returns the messages not stored, in order.
     pub(crate) fn send_batch(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
@@ -663,12 +574,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         let mut next = msgs.next();
         while let Some(msg) = next.take() {
             let envelope = self.envelope(msg);
-            let outcome = self.admit(envelope, |envelope| {
-                if F::Queue::HANDOFF && self.ready_receivers.load(Ordering::SeqCst) <= stored {
-                    return Err(envelope);
-                }
-                self.offer(envelope)
-            });
+            let outcome = self.admit(envelope, |envelope| self.offer(envelope));
             match outcome {
                 Ok(Ok(_)) => {
                     self.metrics.on_send();
@@ -754,7 +660,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// `recv` and its timed forms.
     #[inline]
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        let _ready = ReadyGuard::<T, F>::enter(self);
+        if F::Queue::HANDOFF {
+            return self.meet_recv(deadline);
+        }
         match self.block_on(&self.receivers, Side::Recv, deadline, || {
             self.take_or_disconnected()
         }) {
@@ -1072,6 +980,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// one, so for that short window the receive waits it out instead
     /// (`drained_if_disconnected`).
     pub(crate) fn recv_ready(&self) -> bool {
+        if let Some(meeting) = self.queue.meeting() {
+            return meeting.recv_ready(None);
+        }
         if !self.front.is_empty() {
             return true;
         }
@@ -1086,11 +997,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if self.is_disconnected() {
             return true;
         }
+        if let Some(meeting) = self.queue.meeting() {
+            return meeting.send_ready(None);
+        }
         match <F::Backpressure as Backpressure>::ON_FULL {
-            OnFull::Wait | OnFull::Refuse if F::Queue::HANDOFF => {
-                // SeqCst: as in `try_send`.
-                self.ready_receivers.load(Ordering::SeqCst) > 0 && self.queue.is_empty()
-            }
             OnFull::Wait | OnFull::Refuse => !self.is_full(),
             OnFull::NeverFull | OnFull::DiscardIncoming | OnFull::EvictOldest => true,
         }
@@ -1111,34 +1021,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
                 .send_until(msg, None)
                 .map_err(SendTimeoutError::into_inner)),
         }
-    }
-
-    /// A select starts waiting on a receive branch of this channel: on a
-    /// hand-over queue it counts as a waiting receiver, so that senders can
-    /// hand it a message (the message stays in the slot for the next receiver
-    /// if the select takes another branch).
-    pub(crate) fn select_recv_enter(&self) {
-        if F::Queue::HANDOFF {
-            self.receiver_arrives();
-        }
-    }
-
-    /// The select stopped waiting on this channel.
-    pub(crate) fn select_recv_leave(&self) {
-        if F::Queue::HANDOFF {
-            // Relaxed: as in `ReadyGuard::drop`.
-            self.ready_receivers.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Hand-over queues: a receiver is ready to take; wake a sender (a
-    /// select's send branch may be waiting for exactly this).
-    fn receiver_arrives(&self) {
-        // SeqCst: pairs with the SeqCst load in `try_send`, and is the
-        // progress half of the fence pair below (waker invariant 4).
-        self.ready_receivers.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        self.senders.notify_one();
     }
 }
 
@@ -1179,44 +1061,6 @@ impl<M: MetricsSink> Drop for BlockedGuard<'_, M> {
     fn drop(&mut self) {
         if let Some(stamp) = self.stamp.take() {
             self.metrics.on_unblock(self.side, stamp);
-        }
-    }
-}
-
-/// Counts a hand-over as sent if the waiting sender unwinds (its message
-/// stays in the channel).
-struct CountSendOnDrop<'a, M: MetricsSink>(&'a M);
-
-impl<M: MetricsSink> Drop for CountSendOnDrop<'_, M> {
-    fn drop(&mut self) {
-        self.0.on_send();
-    }
-}
-
-/// Hand-over queues: counts a receiver as ready for the span of a blocking
-/// receive, so that `try_send` can hand it a message.
-struct ReadyGuard<'a, T: Send, F: Flavor>(Option<&'a Shared<T, F>>);
-
-impl<'a, T: Send, F: Flavor> ReadyGuard<'a, T, F> {
-    #[inline]
-    fn enter(shared: &'a Shared<T, F>) -> Self {
-        if F::Queue::HANDOFF {
-            shared.receiver_arrives();
-            Self(Some(shared))
-        } else {
-            Self(None)
-        }
-    }
-}
-
-impl<T: Send, F: Flavor> Drop for ReadyGuard<'_, T, F> {
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(shared) = self.0 {
-            // Relaxed: a stale non-zero count only lets a `try_send` leave a
-            // message in the slot for the next receiver, which the queue
-            // documents; nothing is lost.
-            shared.ready_receivers.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -150,7 +150,51 @@ impl Waiter {
         }
     }
 
-    fn unpark(&self) {
+    /// Waits for a notifier while linked, as `wait` says: pauses (spins or
+    /// yields) between checks, then parks until selected or `deadline`.
+    /// For parties that a counterpart can only find while they are linked
+    /// (rendezvous), so that most meetings need no park and unpark. A
+    /// notifier that selects the waiter during the pauses still unparks it;
+    /// that token makes a later park return early, which every park here
+    /// absorbs.
+    pub(crate) fn pause_then_park(
+        &self,
+        wait: &impl WaitStrategy,
+        context: Context,
+        deadline: Option<Instant>,
+        park: &mut dyn FnMut(),
+    ) {
+        let mut failed = 0u32;
+        loop {
+            if self.selected().is_some()
+                || deadline.is_some_and(|deadline| Instant::now() >= deadline)
+            {
+                return;
+            }
+            if wait.pause(failed, context) == Pause::Park {
+                return park();
+            }
+            failed = failed.saturating_add(1);
+        }
+    }
+
+    /// Selects this waiter with `token` unless it was selected or claimed
+    /// already (invariant 2); the caller then owns the wake-up and must
+    /// unpark it before releasing the lock its owner unlinks under.
+    pub(crate) fn try_select(&self, token: usize) -> bool {
+        // AcqRel: as in `WaitList::wake`.
+        self.state
+            .compare_exchange(WAITING, token, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Whether the waiter still wants a wake-up.
+    pub(crate) fn is_waiting(&self) -> bool {
+        // Relaxed: a hint for readiness checks; the selecting CAS decides.
+        self.state.load(Ordering::Relaxed) == WAITING
+    }
+
+    pub(crate) fn unpark(&self) {
         match &self.unparker {
             Unparker::Thread(thread) => thread.unpark(),
             Unparker::Coroutine(co) => co.unpark(),

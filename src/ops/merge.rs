@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::{Source, earliest, passed};
 use crate::error::RecvTimeoutError;
 use crate::select::__private::{Branch, Rule, ready_index};
-use crate::select::Selectable;
+use crate::select::{Selectable, Watch};
 
 /// See [`Source::merge`]. Holds nothing: an item is taken from a source only
 /// when it is returned.
@@ -76,9 +76,10 @@ impl<A: Source, B: Source<Item = A::Item>> Source for Merge<A, B> {
             // wait, which takes nothing itself.
             let mut channels = Vec::new();
             self.channels(&mut channels);
-            let branches: Vec<Branch<'_>> = channels
+            let watches: Vec<Watch<'_>> = channels.iter().map(|&channel| Watch(channel)).collect();
+            let branches: Vec<Branch<'_>> = watches
                 .iter()
-                .map(|&channel| Branch::new(channel, 1, true))
+                .map(|watch| Branch::new(watch, 1, true))
                 .collect();
             let _ready = ready_index(&branches, Rule::Random, earliest(deadline, self.due()));
         }

@@ -208,11 +208,12 @@ pub trait QueueStrategy: Send + Sync + 'static {
     /// The queue for items of type `T`.
     type Queue<T: Send>: RawQueue<T>;
 
-    /// Whether a push is only complete once a receiver takes the item
-    /// ([`Rendezvous`]). When `true`, the channel core waits after a
-    /// successful [`RawQueue::push_handoff`] until [`RawQueue::is_taken`]
-    /// says so, and takes the item back with [`RawQueue::retract`] when the
-    /// sender's deadline passes first.
+    /// Whether this is the crate's zero-capacity [`Rendezvous`] queue, a
+    /// meeting place of senders and receivers rather than a store: the
+    /// channel core then waits through the queue's meeting
+    /// ([`RawQueue::meeting`]). Leave it `false`: a queue of your own stores
+    /// what it takes.
+    #[doc(hidden)]
     const HANDOFF: bool = false;
 
     /// Checks runtime settings before a channel is built.
@@ -276,24 +277,10 @@ pub trait RawQueue<T>: Send + Sync {
         self.push(item, home).map(|()| None)
     }
 
-    /// Handoff queues only ([`QueueStrategy::HANDOFF`]): stores `item` and
-    /// returns a ticket that [`is_taken`](Self::is_taken) and
-    /// [`retract`](Self::retract) recognise. Other queues never see this
-    /// called; the default pushes and returns ticket 0.
-    fn push_handoff(&self, item: T, home: usize) -> Result<u64, T> {
-        self.push(item, home).map(|()| 0)
-    }
-
-    /// Handoff queues only: whether the item pushed with `ticket` was popped.
-    fn is_taken(&self, ticket: u64) -> bool {
-        let _ = ticket;
-        true
-    }
-
-    /// Handoff queues only: takes back the item pushed with `ticket` if no
-    /// receiver has popped it yet.
-    fn retract(&self, ticket: u64) -> Option<T> {
-        let _ = ticket;
+    // Plumbing for the crate's own rendezvous queue, hidden from the
+    // documented contract: a custom queue keeps the default.
+    #[doc(hidden)]
+    fn meeting(&self) -> Option<&crate::channel::Meeting<T>> {
         None
     }
 

@@ -1,40 +1,25 @@
 use super::{QueueStrategy, RawQueue, RendezvousKind};
-use crate::sync::{AtomicU64, Mutex, Ordering, lock};
+use crate::wait::Context;
 
-/// A zero-capacity queue: a send completes only when a receiver takes the
+/// A zero-capacity queue: a send completes only when a receiver has the
 /// message.
 ///
-/// It has one hand-over slot. A blocking sender puts its message there and
-/// waits until a receiver has popped it; if the sender's deadline passes
-/// first it takes the message back (so `send_timeout` hands it back in
-/// `SendTimeoutError::Timeout`). `try_send` succeeds only while a receiver is
-/// blocked waiting. The slot is guarded by a short lock: hand-over is a
-/// meeting of two parties, so there is no fast path for a lock-free design to
-/// protect, and the lock keeps "take it back unless taken" exact.
-///
-/// Two cases leave a message in the slot with no sender waiting for it, and
-/// the next receiver takes it: a `try_send` whose waiting receiver gave up
-/// (timed out) between the check and the pop, and a sender coroutine cancelled
-/// while waiting for its message to be taken. The message stays in the
-/// channel, as the crate promises, and `len()` shows it.
+/// It stores nothing. Senders and receivers that cannot meet a counterpart
+/// at once wait in the channel's meeting place (one lock over a list of
+/// waiting senders and one of waiting receivers); a message passes from a
+/// sender's stack to a receiver's. So `Ok` from any send (`send`,
+/// `try_send`, a `select!` branch) means a receiver has the value, and
+/// every waiting party is visible to the other side at once: `try_send`
+/// succeeds exactly when some receiver (in `recv` or in a select) is
+/// waiting, `try_recv` exactly when some sender (in `send` or in a select)
+/// is. A select's send branch that meets a receiver evaluates its message
+/// only then, so nothing is evaluated and dropped unsent. `len()` is always
+/// 0; a sender that gives up (a timeout, a cancel) keeps its message.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Rendezvous;
 
-/// The queue [`Rendezvous`] builds.
-pub struct RendezvousQueue<T> {
-    slot: Mutex<Slot<T>>,
-    /// Mirrors `Slot::taken` so that a waiting sender can poll it without
-    /// the lock.
-    taken: AtomicU64,
-}
-
-struct Slot<T> {
-    item: Option<T>,
-    /// Tickets handed out: the item in the slot (if any) has ticket `pushed`.
-    pushed: u64,
-    /// Items popped; ticket `t` has been taken once `taken >= t`.
-    taken: u64,
-}
+/// The queue [`Rendezvous`] builds: the meeting place of one channel.
+pub use crate::channel::Meeting as RendezvousQueue;
 
 impl QueueStrategy for Rendezvous {
     type Kind = RendezvousKind;
@@ -43,81 +28,52 @@ impl QueueStrategy for Rendezvous {
     const HANDOFF: bool = true;
 
     fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
-        RendezvousQueue {
-            slot: Mutex::new(Slot {
-                item: None,
-                pushed: 0,
-                taken: 0,
-            }),
-            taken: AtomicU64::new(0),
-        }
+        RendezvousQueue::new()
     }
 }
 
 impl<T: Send> RawQueue<T> for RendezvousQueue<T> {
-    fn push(&self, item: T, home: usize) -> Result<(), T> {
-        self.push_handoff(item, home).map(drop)
+    /// Hands `item` to a waiting receiver, if one waits.
+    fn push(&self, item: T, _home: usize) -> Result<(), T> {
+        self.give(item, None).map_err(|not_met| match not_met {
+            crate::channel::NotMet::Nobody(item) | crate::channel::NotMet::Closed(item) => item,
+        })
     }
 
+    /// Takes the message of a waiting sender, if one waits.
     fn pop(&self, _home: usize) -> Option<T> {
-        let mut slot = lock(&self.slot);
-        let item = slot.item.take()?;
-        slot.taken += 1;
-        // Release: a sender that sees its ticket taken also sees the pop
-        // completed (it reads nothing else, so this only orders the count).
-        self.taken.store(slot.taken, Ordering::Release);
-        Some(item)
+        match self.take(None, Context::current()) {
+            crate::channel::Took::Msg(item) => Some(item),
+            crate::channel::Took::Nobody | crate::channel::Took::Closed => None,
+        }
     }
 
     fn len(&self) -> usize {
-        usize::from(lock(&self.slot).item.is_some())
+        0
     }
 
     fn capacity(&self) -> Option<usize> {
         Some(0)
     }
 
-    /// The one hand-over slot, kept inside the channel.
+    /// The meeting place's lists, kept inside the channel (they hold
+    /// pointers to waiting parties, not messages).
     fn allocated_bytes(&self) -> Option<usize> {
-        Some(std::mem::size_of::<Mutex<Slot<T>>>())
+        Some(std::mem::size_of::<Self>())
     }
 
-    fn push_handoff(&self, item: T, _home: usize) -> Result<u64, T> {
-        let mut slot = lock(&self.slot);
-        if slot.item.is_some() {
-            return Err(item);
-        }
-        slot.item = Some(item);
-        slot.pushed += 1;
-        Ok(slot.pushed)
-    }
+    /// Closing stops every meeting and wakes every waiting party.
+    const CLOSES: bool = true;
 
-    fn is_taken(&self, ticket: u64) -> bool {
-        // Acquire pairs with the Release store in `pop`.
-        self.taken.load(Ordering::Acquire) >= ticket
-    }
-
-    fn retract(&self, ticket: u64) -> Option<T> {
-        let mut slot = lock(&self.slot);
-        if slot.taken >= ticket {
-            return None;
-        }
-        // Not taken yet, and tickets are handed out one slot-fill at a time,
-        // so the slot still holds this ticket's item.
-        debug_assert_eq!(slot.pushed, ticket);
-        slot.pushed -= 1;
-        slot.item.take()
+    fn close(&self) {
+        RendezvousQueue::close(self);
     }
 
     fn drain_on_disconnect(&self) -> Vec<T> {
         Vec::new()
     }
-}
 
-impl<T: Send> std::fmt::Debug for RendezvousQueue<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RendezvousQueue")
-            .field("len", &RawQueue::len(self))
-            .finish_non_exhaustive()
+    fn meeting(&self) -> Option<&RendezvousQueue<T>> {
+        Some(self)
     }
 }

@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 
 use super::Selectable;
 use super::engine::{Branch, Rule, ready_index};
+use super::ops::{End, NeverReady, RecvOp, SelectOp};
 use crate::channel::exclusive::SpscFlavor;
 use crate::channel::{Flavor, Receiver};
 use crate::error::{RecvError, TryRecvError};
@@ -36,7 +37,7 @@ pub struct Select<'a, T> {
 }
 
 struct Entry<'a, T> {
-    receiver: &'a dyn SelectReceiver<T>,
+    op: Box<dyn RecvBranch<T> + 'a>,
     weight: u32,
 }
 
@@ -44,21 +45,34 @@ struct Entry<'a, T> {
 /// only: the ordinary [`Receiver`] of any flavour, and the
 /// [`spsc::Receiver`](crate::spsc::Receiver). Sealed.
 pub trait SelectReceiver<T>: Selectable {
+    /// The branch a select runs on this receiver.
     #[doc(hidden)]
-    fn __try_recv_dyn(&self) -> Result<T, TryRecvError>;
+    fn __branch(&self) -> Box<dyn RecvBranch<T> + '_>;
+}
+
+/// A receive branch seen through its message type.
+#[doc(hidden)]
+pub trait RecvBranch<T>: SelectOp {
+    fn try_recv(&self) -> Result<T, TryRecvError>;
+}
+
+impl<H: End> RecvBranch<H::Msg> for RecvOp<'_, H> {
+    fn try_recv(&self) -> Result<H::Msg, TryRecvError> {
+        RecvOp::try_recv(self)
+    }
 }
 
 impl<T: Send, F: Flavor> SelectReceiver<T> for Receiver<T, F> {
-    fn __try_recv_dyn(&self) -> Result<T, TryRecvError> {
-        self.try_recv()
+    fn __branch(&self) -> Box<dyn RecvBranch<T> + '_> {
+        Box::new(RecvOp::new(self))
     }
 }
 
 /// A select runs on the task that holds the receiver, so an spsc receiver
 /// stays the one consumer.
 impl<T: Send, F: SpscFlavor> SelectReceiver<T> for spsc::Receiver<T, F> {
-    fn __try_recv_dyn(&self) -> Result<T, TryRecvError> {
-        self.try_recv()
+    fn __branch(&self) -> Box<dyn RecvBranch<T> + '_> {
+        Box::new(RecvOp::new(self))
     }
 }
 
@@ -121,7 +135,10 @@ impl<'a, T> Select<'a, T> {
         if weight != 1 && self.rule == Rule::Random {
             self.rule = Rule::Weighted;
         }
-        self.branches.push(Some(Entry { receiver, weight }));
+        self.branches.push(Some(Entry {
+            op: receiver.__branch(),
+            weight,
+        }));
         self.branches.len() - 1
     }
 
@@ -198,7 +215,7 @@ impl<'a, T> Select<'a, T> {
         self.branches
             .iter()
             .map(|entry| match entry {
-                Some(entry) => Branch::new(entry.receiver, entry.weight, true),
+                Some(entry) => Branch::new(&*entry.op, entry.weight, true),
                 None => Branch::new(&NeverReady, 0, false),
             })
             .collect()
@@ -216,7 +233,7 @@ impl<'a, T> Select<'a, T> {
             let entry = self.branches[index]
                 .as_ref()
                 .expect("the engine only picks enabled branches");
-            match entry.receiver.__try_recv_dyn() {
+            match entry.op.try_recv() {
                 Ok(msg) => return Some((index, Ok(msg))),
                 Err(TryRecvError::Disconnected) => return Some((index, Err(RecvError))),
                 // A competitor took the message between the readiness check
@@ -224,20 +241,6 @@ impl<'a, T> Select<'a, T> {
                 Err(TryRecvError::Empty) => {}
             }
         }
-    }
-}
-
-/// Stands in for a removed branch (disabled, so never asked).
-struct NeverReady;
-
-impl super::sealed::Sealed for NeverReady {}
-
-impl Selectable for NeverReady {
-    fn is_ready(&self) -> bool {
-        false
-    }
-    fn __wait_list(&self) -> &crate::channel::WaitList {
-        unreachable!("a removed branch is disabled and never waited on")
     }
 }
 

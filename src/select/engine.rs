@@ -18,11 +18,11 @@
 
 use std::time::Instant;
 
-use crate::channel::{WaitList, Waiter};
+use crate::channel::Waiter;
 use crate::sync::{Ordering, fence};
 use crate::wait::{Context, Pause, SpinThenPark, WaitStrategy};
 
-use super::Selectable;
+use super::ops::SelectOp;
 
 /// How a select picks among ready branches.
 #[doc(hidden)]
@@ -39,16 +39,16 @@ pub enum Rule {
 /// One branch as the engine sees it.
 #[doc(hidden)]
 pub struct Branch<'a> {
-    handle: &'a dyn Selectable,
+    op: &'a dyn SelectOp,
     weight: u32,
 }
 
 impl<'a> Branch<'a> {
-    /// A branch over `handle`; a weight of 0 (or a false guard, which the
+    /// A branch running `op`; a weight of 0 (or a false guard, which the
     /// macros turn into weight 0) disables it for this select.
-    pub fn new(handle: &'a dyn Selectable, weight: u32, enabled: bool) -> Self {
+    pub fn new(op: &'a dyn SelectOp, weight: u32, enabled: bool) -> Self {
         Self {
-            handle,
+            op,
             weight: if enabled { weight } else { 0 },
         }
     }
@@ -57,22 +57,22 @@ impl<'a> Branch<'a> {
         self.weight > 0
     }
 
-    fn list(&self) -> &WaitList {
-        self.handle.__wait_list()
+    fn ready(&self, me: Option<&Waiter>) -> bool {
+        self.enabled() && self.op.ready(me)
     }
 }
 
 /// Picks a ready branch by `rule` in one pass over the branches, without
 /// allocating (reservoir sampling for the weighted rule; for the uniform
 /// rule, the first ready branch of a random order, drawn lazily).
-fn choose(branches: &[Branch<'_>], rule: Rule) -> Option<usize> {
+fn choose(branches: &[Branch<'_>], rule: Rule, me: Option<&Waiter>) -> Option<usize> {
     if rule == Rule::Random && branches.len() <= MAX_SHUFFLED {
-        return first_ready_in_random_order(branches);
+        return first_ready_in_random_order(branches, me);
     }
     let mut chosen = None;
     let mut total: u64 = 0;
     for (index, branch) in branches.iter().enumerate() {
-        if !branch.enabled() || !branch.handle.__is_ready() {
+        if !branch.ready(me) {
             continue;
         }
         let weight = match rule {
@@ -101,7 +101,7 @@ const MAX_SHUFFLED: usize = 64;
 /// after about one readiness check instead of checking all of them: each
 /// check reads the channel's ends, cache lines its senders keep busy
 /// (`benches/select.rs`).
-fn first_ready_in_random_order(branches: &[Branch<'_>]) -> Option<usize> {
+fn first_ready_in_random_order(branches: &[Branch<'_>], me: Option<&Waiter>) -> Option<usize> {
     let count = branches.len();
     let mut order = [0u8; MAX_SHUFFLED];
     for (slot, index) in order.iter_mut().zip(0u8..) {
@@ -112,7 +112,7 @@ fn first_ready_in_random_order(branches: &[Branch<'_>]) -> Option<usize> {
         order.swap(step, pick);
         let index = usize::from(order[step]);
         let branch = &branches[index];
-        if branch.enabled() && branch.handle.__is_ready() {
+        if branch.ready(me) {
             return Some(index);
         }
     }
@@ -128,36 +128,52 @@ pub fn ready_index(
     rule: Rule,
     deadline: Option<Instant>,
 ) -> Option<usize> {
-    if let Some(index) = choose(branches, rule) {
+    if let Some(index) = choose(branches, rule, None) {
         return Some(index);
     }
     let context = Context::current();
+    // A rendezvous counterpart can only meet a select that waits: such a
+    // select waits at once, as a plain `send` or `recv` there does.
+    let at_once = branches
+        .iter()
+        .any(|branch| branch.enabled() && branch.op.waits_at_once());
     let mut failed = 0u32;
     loop {
         if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return None;
         }
-        if SpinThenPark.pause(failed, context) == Pause::Retry {
+        if !at_once && SpinThenPark.pause(failed, context) == Pause::Retry {
             failed = failed.saturating_add(1);
         } else {
             let waiter = Waiter::new(context);
             let registration = Registration::link(branches, &waiter);
-            if let Some(index) = choose(branches, rule) {
-                registration.abandon(Some(index));
-                return Some(index);
+            if let Some(index) = choose(branches, rule, Some(&waiter)) {
+                return Some(registration.abandon(index));
             }
-            park_blocked(branches, &mut || waiter.park(context, deadline));
+            if at_once {
+                // Linked from the start: spin first while a counterpart can
+                // already meet us.
+                waiter.pause_then_park(&SpinThenPark, context, deadline, &mut || {
+                    park_blocked(branches, &mut || waiter.park(context, deadline));
+                });
+            } else {
+                park_blocked(branches, &mut || waiter.park(context, deadline));
+            }
             let woken_by = registration.finish();
-            let choice = choose(branches, rule);
+            if let Some(branch) = woken_by.filter(|&branch| branches[branch].op.met()) {
+                // A rendezvous counterpart met this branch: it is the one.
+                return Some(branch);
+            }
+            let choice = choose(branches, rule, None);
             if let Some(branch) = woken_by.filter(|&branch| Some(branch) != choice) {
-                pass_on(&branches[branch]);
+                branches[branch].op.pass_on();
             }
             if choice.is_some() {
                 return choice;
             }
             continue;
         }
-        if let Some(index) = choose(branches, rule) {
+        if let Some(index) = choose(branches, rule, None) {
             return Some(index);
         }
     }
@@ -171,20 +187,11 @@ pub fn ready_index(
 fn park_blocked(branches: &[Branch<'_>], park: &mut dyn FnMut()) {
     match branches.split_first() {
         None => park(),
-        Some((first, rest)) if first.enabled() => first
-            .handle
-            .__park_blocked(&mut || park_blocked(rest, park)),
+        Some((first, rest)) if first.enabled() => {
+            first.op.park_blocked(&mut || park_blocked(rest, park));
+        }
         Some((_, rest)) => park_blocked(rest, park),
     }
-}
-
-/// Hands a wake-up the select will not use to the next waiter of `branch`.
-fn pass_on(branch: &Branch<'_>) {
-    // The wake-up's progress is visible to us (Acquire in `Waiter::selected`);
-    // the fence orders it before the list's count, as the waker's invariant 4
-    // requires of any notifier.
-    fence(Ordering::SeqCst);
-    branch.list().notify_one();
 }
 
 /// The select's waiter, linked into every enabled branch's list. Dropping it
@@ -198,8 +205,7 @@ impl<'a, 'b> Registration<'a, 'b> {
     fn link(branches: &'a [Branch<'b>], waiter: &'a Waiter) -> Self {
         for (index, branch) in branches.iter().enumerate() {
             if branch.enabled() {
-                branch.handle.__enter();
-                branch.list().link(waiter, index + 1);
+                branch.op.link(waiter, index + 1);
             }
         }
         // The waiter side of the waker's invariant 4, once for all lists.
@@ -209,8 +215,7 @@ impl<'a, 'b> Registration<'a, 'b> {
 
     fn unlink(&self) {
         for branch in self.branches.iter().filter(|branch| branch.enabled()) {
-            branch.list().unregister(self.waiter);
-            branch.handle.__leave();
+            branch.op.unlink(self.waiter);
         }
     }
 
@@ -223,17 +228,24 @@ impl<'a, 'b> Registration<'a, 'b> {
         woken_by
     }
 
-    /// Unlinks a waiter that no longer wants a wake-up, passing on one that
-    /// was already spent on it unless it is for the branch the select takes.
-    fn abandon(self, taking: Option<usize>) {
+    /// Unlinks a waiter that no longer wants a wake-up, having found branch
+    /// `taking` ready; returns the branch the select takes: `taking`, unless
+    /// a rendezvous counterpart met another branch meanwhile (that branch
+    /// must then complete). A wake-up already spent on the waiter for
+    /// another branch is passed on.
+    fn abandon(self, taking: usize) -> usize {
         let claimed = self.waiter.claim();
         self.unlink();
-        if let Err(token) = claimed {
-            if Some(token - 1) != taking {
-                pass_on(&self.branches[token - 1]);
-            }
-        }
+        let branches = self.branches;
         std::mem::forget(self);
+        match claimed {
+            Err(token) if branches[token - 1].op.met() => token - 1,
+            Err(token) if token - 1 != taking => {
+                branches[token - 1].op.pass_on();
+                taking
+            }
+            _ => taking,
+        }
     }
 }
 
@@ -242,7 +254,12 @@ impl Drop for Registration<'_, '_> {
         let claimed = self.waiter.claim();
         self.unlink();
         if let Err(token) = claimed {
-            pass_on(&self.branches[token - 1]);
+            let branch = &self.branches[token - 1];
+            if branch.op.met() {
+                branch.op.let_go();
+            } else {
+                branch.op.pass_on();
+            }
         }
     }
 }

@@ -318,16 +318,17 @@ macro_rules! __select_parse {
             {
                 $($lets)*
                 let __handle = &$rx;
+                let __op = $crate::select::__private::SelectHandle::__op(__handle);
                 let mut __out = ::core::option::Option::None;
             }
             {
                 $($entries)*
-                $crate::select::__private::Branch::new(&__handle, $weight, $guard),
+                $crate::select::__private::Branch::new(&__op, $weight, $guard),
             }
             {
                 $($dispatch)*
                 if $chosen == $($idx)* {
-                    match __handle.try_recv() {
+                    match __op.try_recv() {
                         ::core::result::Result::Ok(msg) => {
                             __out = ::core::option::Option::Some(::core::result::Result::Ok(msg));
                             break;
@@ -362,34 +363,42 @@ macro_rules! __select_parse {
             {
                 $($lets)*
                 let __handle = &$tx;
+                let __op = $crate::select::__private::SelectHandle::__op(__handle);
                 let mut __value = ::core::option::Option::None;
                 let mut __out = ::core::option::Option::None;
             }
             {
                 $($entries)*
-                $crate::select::__private::Branch::new(&__handle, $weight, $guard),
+                $crate::select::__private::Branch::new(&__op, $weight, $guard),
             }
             {
                 $($dispatch)*
                 if $chosen == $($idx)* {
-                    let msg = match __value.take() {
-                        ::core::option::Option::Some(msg) => msg,
-                        ::core::option::Option::None => $value,
-                    };
-                    match __handle.__select_send(msg) {
-                        ::core::result::Result::Ok(::core::result::Result::Ok(())) => {
-                            __out = ::core::option::Option::Some(::core::result::Result::Ok(()));
-                            break;
+                    // Committed first (a rendezvous receiver met), then the
+                    // value is evaluated; `None`: the receiver went to a
+                    // competitor, nothing evaluated, wait again.
+                    if let ::core::option::Option::Some(__commit) = __op.commit() {
+                        let msg = match __value.take() {
+                            ::core::option::Option::Some(msg) => msg,
+                            ::core::option::Option::None => $value,
+                        };
+                        match __commit.send(msg) {
+                            ::core::result::Result::Ok(::core::result::Result::Ok(())) => {
+                                __out = ::core::option::Option::Some(::core::result::Result::Ok(()));
+                                break;
+                            }
+                            ::core::result::Result::Ok(::core::result::Result::Err(msg)) => {
+                                __out = ::core::option::Option::Some(
+                                    ::core::result::Result::Err($crate::SendError(msg)),
+                                );
+                                break;
+                            }
+                            // A buffered channel's room went to a
+                            // competitor: keep the value for the next round.
+                            ::core::result::Result::Err(msg) => {
+                                __value = ::core::option::Option::Some(msg);
+                            }
                         }
-                        ::core::result::Result::Ok(::core::result::Result::Err(msg)) => {
-                            __out = ::core::option::Option::Some(
-                                ::core::result::Result::Err($crate::SendError(msg)),
-                            );
-                            break;
-                        }
-                        // The room went to a competitor: keep the value for
-                        // the next round.
-                        ::core::result::Result::Err(msg) => __value = ::core::option::Option::Some(msg),
                     }
                 }
             }

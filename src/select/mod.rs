@@ -44,27 +44,40 @@
 //! assert_eq!(handled + jobs.len() as u32 * 7, 7);
 //! ```
 //!
-//! On a rendezvous channel a send branch is ready while a receiver waits (in
-//! `recv` or in a select). If that receiver is a select that then takes another
-//! branch, the message stays in the channel's hand-over slot for the next
-//! receiver: it is never dropped.
+//! A send branch's value expression is evaluated only for the branch that
+//! was chosen. On a rendezvous channel the branch first commits to a
+//! waiting receiver, so the value is always sent and `Ok` means that
+//! receiver has it; while a select waits, its branches are waiting senders
+//! and receivers that the other side meets (a `try_recv` takes from a
+//! waiting select's send branch, a `try_send` hands to its receive branch).
+//! On a buffered channel a chosen send branch evaluates its value and tries
+//! to store it; if a competitor took the room first, the select keeps the
+//! value and waits again, and should the select then complete through
+//! another branch, that value is dropped unsent. Rendezvous channels never
+//! do this; reserving room before the value is evaluated on buffered
+//! queues is not built yet.
 //!
 //! For a set of receivers known only at run time, use [`Select`].
 
 mod dynamic;
 mod engine;
 mod macros;
+mod ops;
 
 pub use dynamic::{Select, SelectReceiver, SelectTimeoutError, TrySelectError};
 
 use crate::channel::exclusive::SpscFlavor;
-use crate::channel::{Flavor, Receiver, Sender, WaitList};
+use crate::channel::{Flavor, Receiver, Sender, Shared, WaitList};
+use crate::error::TryRecvError;
 use crate::metrics::Side;
 use crate::spsc::{Receiver as SpscReceiver, Sender as SpscSender};
+pub(crate) use ops::Watch;
+use ops::{End, RecvOp, SelectOp, SendOp};
 
 /// Internals the macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use super::SelectHandle;
     pub use super::engine::{Branch, Rule, ready_index};
     pub use std::time::{Duration, Instant};
 }
@@ -79,29 +92,27 @@ pub trait Selectable: sealed::Sealed {
     /// Whether the operation would complete now without waiting.
     fn is_ready(&self) -> bool;
 
-    #[doc(hidden)]
-    fn __is_ready(&self) -> bool {
-        self.is_ready()
-    }
-
+    /// The list where those who only watch for readiness wait (a `merge`
+    /// of operator sources, say).
     #[doc(hidden)]
     fn __wait_list(&self) -> &WaitList;
 
-    /// The select starts waiting on this handle.
-    #[doc(hidden)]
-    fn __enter(&self) {}
-
-    /// The select stops waiting on this handle.
-    #[doc(hidden)]
-    fn __leave(&self) {}
-
-    /// Runs `park` (the select's park) with the channel's metrics sink
-    /// told that an operation of this handle's side is blocked on it, as a
-    /// plain `send`/`recv` park would tell it.
+    /// Runs `park` with the channel's metrics sink told that an operation
+    /// of this handle's side is blocked on it.
     #[doc(hidden)]
     fn __park_blocked(&self, park: &mut dyn FnMut()) {
         park();
     }
+}
+
+/// The branch operation a select runs on a handle. Sealed, hidden.
+#[doc(hidden)]
+pub trait SelectHandle: Selectable {
+    type __Op<'a>: SelectOp
+    where
+        Self: 'a;
+
+    fn __op(&self) -> Self::__Op<'_>;
 }
 
 /// `Selectable` for a receiving and a sending handle type over the same
@@ -113,6 +124,30 @@ macro_rules! selectable_handles {
         impl<T: Send, F: $($bound)+> sealed::Sealed for $receiver<T, F> {}
         impl<T: Send, F: $($bound)+> sealed::Sealed for $sender<T, F> {}
 
+        #[allow(private_interfaces)]
+        impl<T: Send, F: $($bound)+> End for $receiver<T, F> {
+            type Msg = T;
+            type Flavor = F;
+            fn __shared(&self) -> &Shared<T, F> {
+                self.shared()
+            }
+            fn __try_recv(&self) -> Result<T, TryRecvError> {
+                self.try_recv()
+            }
+        }
+
+        #[allow(private_interfaces)]
+        impl<T: Send, F: $($bound)+> End for $sender<T, F> {
+            type Msg = T;
+            type Flavor = F;
+            fn __shared(&self) -> &Shared<T, F> {
+                self.shared()
+            }
+            fn __try_send(&self, msg: T) -> Result<Result<(), T>, T> {
+                self.__select_send(msg)
+            }
+        }
+
         impl<T: Send, F: $($bound)+> Selectable for $receiver<T, F> {
             fn is_ready(&self) -> bool {
                 self.shared().recv_ready()
@@ -120,14 +155,15 @@ macro_rules! selectable_handles {
             fn __wait_list(&self) -> &WaitList {
                 self.shared().receivers()
             }
-            fn __enter(&self) {
-                self.shared().select_recv_enter();
-            }
-            fn __leave(&self) {
-                self.shared().select_recv_leave();
-            }
             fn __park_blocked(&self, park: &mut dyn FnMut()) {
                 self.shared().park_blocked(Side::Recv, park);
+            }
+        }
+
+        impl<T: Send, F: $($bound)+> SelectHandle for $receiver<T, F> {
+            type __Op<'a> = RecvOp<'a, Self> where Self: 'a;
+            fn __op(&self) -> RecvOp<'_, Self> {
+                RecvOp::new(self)
             }
         }
 
@@ -140,6 +176,13 @@ macro_rules! selectable_handles {
             }
             fn __park_blocked(&self, park: &mut dyn FnMut()) {
                 self.shared().park_blocked(Side::Send, park);
+            }
+        }
+
+        impl<T: Send, F: $($bound)+> SelectHandle for $sender<T, F> {
+            type __Op<'a> = SendOp<'a, Self> where Self: 'a;
+            fn __op(&self) -> SendOp<'_, Self> {
+                SendOp::new(self)
             }
         }
     };
@@ -157,13 +200,17 @@ impl<S: Selectable + ?Sized> Selectable for &S {
     fn __wait_list(&self) -> &WaitList {
         (**self).__wait_list()
     }
-    fn __enter(&self) {
-        (**self).__enter();
-    }
-    fn __leave(&self) {
-        (**self).__leave();
-    }
     fn __park_blocked(&self, park: &mut dyn FnMut()) {
         (**self).__park_blocked(park);
+    }
+}
+
+impl<S: SelectHandle + ?Sized> SelectHandle for &S {
+    type __Op<'a>
+        = S::__Op<'a>
+    where
+        Self: 'a;
+    fn __op(&self) -> S::__Op<'_> {
+        (**self).__op()
     }
 }

@@ -66,8 +66,10 @@ pub enum RecvTimeoutError {
 #[derive(PartialEq, Eq, Clone, Debug)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// A bounded queue was asked for a capacity of zero; use a rendezvous
-    /// queue for a channel that holds nothing.
+    /// A queue that must store messages (a priority level, a single-producer
+    /// ring, a broadcast ring) was asked for a capacity of zero; use a
+    /// rendezvous queue (or `DynBounded` with capacity 0) for a channel that
+    /// holds nothing.
     ZeroCapacity,
     /// The capacity exceeds what the queue can index.
     CapacityTooLarge {

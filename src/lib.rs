@@ -114,11 +114,13 @@ pub fn unbounded<T: Send>() -> Pair<T, flavors::UnboundedMpmc> {
 }
 
 /// A bounded blocking MPMC channel of run-time `capacity`
-/// ([`flavors::DynBoundedBlocking`]).
+/// ([`flavors::DynBoundedBlocking`]). A capacity of 0 makes a zero-capacity
+/// channel, as in crossbeam-channel and std: `Ok` from a send on it means a
+/// receiver has the value (see [`queue::DynBounded`]).
 ///
 /// # Panics
-/// If `capacity` is 0 (use [`rendezvous`]); [`Channel::with_config`] returns
-/// the error instead.
+/// If `capacity` is too large to index ([`Channel::with_config`] returns
+/// the error instead).
 pub fn bounded<T: Send>(capacity: usize) -> Pair<T, flavors::DynBoundedBlocking> {
     match flavors::DynBoundedBlocking::with_config(capacity) {
         Ok(pair) => pair,

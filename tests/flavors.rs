@@ -127,10 +127,10 @@ fn the_builder_yields_the_alias_types() {
 
 #[test]
 fn runtime_settings_are_validated_at_build() {
-    assert_eq!(
-        ChannelBuilder::new().capacity(0).build::<u8>().unwrap_err(),
-        BuildError::ZeroCapacity
-    );
+    // Capacity 0 is a zero-capacity channel, as in crossbeam-channel.
+    let (tx, rx) = ChannelBuilder::new().capacity(0).build::<u8>().unwrap();
+    assert_eq!(tx.capacity(), Some(0));
+    assert!(tx.try_send(1).is_err() && rx.try_recv().is_err());
     let huge = ChannelBuilder::new()
         .capacity(usize::MAX)
         .build::<u8>()
@@ -147,9 +147,9 @@ fn runtime_settings_are_validated_at_build() {
 }
 
 #[test]
-#[should_panic(expected = "capacity of at least 1")]
-fn the_bounded_shortcut_panics_on_zero() {
-    let _ = may_channel::bounded::<u8>(0);
+fn the_bounded_shortcut_makes_a_zero_capacity_channel_at_zero() {
+    let (tx, rx) = may_channel::bounded::<u8>(0);
+    assert_eq!((tx.capacity(), rx.len()), (Some(0), 0));
 }
 
 #[test]

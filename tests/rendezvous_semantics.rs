@@ -232,3 +232,122 @@ fn select_send_values_are_never_dropped_unsent() {
         });
     }
 }
+
+/// `bounded(0)` is a zero-capacity channel, as in crossbeam-channel and
+/// std: a send returns once a receiver has the value, `try_send` needs a
+/// waiting receiver, a timed send hands its message back, a close wakes a
+/// waiting sender with its message, and a select sends through it.
+#[test]
+fn bounded_zero_is_a_rendezvous_channel() {
+    for runner in [Runner::Threads, Runner::Coroutines] {
+        within(30, move || {
+            let (tx, rx) = may_channel::bounded::<u32>(0);
+            assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+            assert_eq!(
+                tx.send_timeout(2, Duration::from_millis(20)),
+                Err(may_channel::SendTimeoutError::Timeout(2))
+            );
+            let rx2 = rx.clone();
+            let receiver = runner.spawn(move || (rx2.recv(), rx2.recv()));
+            tx.send(3).unwrap();
+            select! {
+                send(tx, 4) -> res => res.unwrap(),
+            }
+            assert_eq!(receiver.join(), (Ok(3), Ok(4)));
+            assert_eq!(rx.len(), 0);
+
+            let tx2 = tx.clone();
+            let sender = runner.spawn(move || tx2.send(5));
+            // Wait until the sender waits, then close: it gets 5 back.
+            while !may_channel::select::Selectable::is_ready(&rx) {
+                std::thread::yield_now();
+            }
+            tx.close();
+            assert_eq!(sender.join(), Err(may_channel::SendError(5)));
+            assert!(matches!(rx.try_recv(), Err(TryRecvError::Disconnected)));
+        });
+    }
+}
+
+/// The other policies at capacity 0 never wait: they hand over to a
+/// waiting receiver or drop the message (counted).
+#[test]
+fn bounded_zero_with_drop_newest_drops_when_nobody_waits() {
+    use may_channel::{ChannelBuilder, backpressure::DropNewest, metrics::Counters};
+    within(30, || {
+        let (tx, rx) = ChannelBuilder::new()
+            .capacity(0)
+            .backpressure::<DropNewest>()
+            .metrics::<Counters>()
+            .build::<u32>()
+            .unwrap();
+        tx.send(1).unwrap();
+        assert_eq!(tx.metrics().dropped, 1);
+        let receiver = std::thread::spawn(move || rx.recv());
+        loop {
+            tx.send(2).unwrap();
+            if tx.metrics().sent == 1 {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        assert_eq!(receiver.join().unwrap(), Ok(2));
+    });
+}
+
+/// crossbeam-channel's `loop_try`, beside busy threads: a select that
+/// waits (with a timeout) to receive on one zero-capacity channel and to
+/// send on another is, from the moment it waits, a waiting receiver to a
+/// polling `select!` send and a waiting sender to a polling `try_recv`.
+#[test]
+fn a_waiting_select_is_met_by_polling_peers_under_load() {
+    within(120, || {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let busy: Vec<_> = (0..8)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                        std::thread::yield_now();
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..5 {
+            let (s1, r1) = may_channel::bounded::<i32>(0);
+            let (s2, r2) = may_channel::bounded::<i32>(0);
+            let (s_end, r_end) = may_channel::bounded::<()>(0);
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    loop {
+                        select! { send(s1, 1) -> _ => break, default => {} }
+                        select! { recv(r_end) -> _ => break, default => {} }
+                    }
+                });
+                scope.spawn(|| {
+                    loop {
+                        if let Ok(x) = r2.try_recv() {
+                            assert_eq!(x, 2);
+                            break;
+                        }
+                        select! { recv(r_end) -> _ => break, default => {} }
+                    }
+                });
+                scope.spawn(|| {
+                    std::thread::sleep(Duration::from_millis(50));
+                    select! {
+                        recv(r1) -> v => assert_eq!(v, Ok(1)),
+                        send(s2, 2) -> _ => {},
+                        default(Duration::from_secs(5)) => panic!("no peer met the waiting select"),
+                    }
+                    drop(s_end);
+                });
+            });
+        }
+        stop.store(true, Ordering::Relaxed);
+        for thread in busy {
+            thread.join().unwrap();
+        }
+    });
+}

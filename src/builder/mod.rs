@@ -26,8 +26,8 @@
 //!
 //! ```
 //! use may_channel::{BuildError, ChannelBuilder};
-//! let err = ChannelBuilder::new().capacity(0).build::<u32>().unwrap_err();
-//! assert_eq!(err, BuildError::ZeroCapacity);
+//! let err = ChannelBuilder::new().capacity(usize::MAX).build::<u32>().unwrap_err();
+//! assert!(matches!(err, BuildError::CapacityTooLarge { .. }));
 //! ```
 //!
 //! Choosing an axis twice does not compile:

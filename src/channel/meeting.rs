@@ -238,11 +238,30 @@ pub(crate) enum NotMet<E> {
     Closed(E),
 }
 
+impl<E> NotMet<E> {
+    /// The message that was not handed over.
+    pub(crate) fn into_inner(self) -> E {
+        match self {
+            Self::Nobody(msg) | Self::Closed(msg) => msg,
+        }
+    }
+}
+
 /// What a receive attempt got.
 pub(crate) enum Took<E> {
     Msg(E),
     Nobody,
     Closed,
+}
+
+impl<E> Took<E> {
+    /// The message, if one was taken.
+    pub(crate) fn into_msg(self) -> Option<E> {
+        match self {
+            Self::Msg(msg) => Some(msg),
+            Self::Nobody | Self::Closed => None,
+        }
+    }
 }
 
 impl<E> Default for Meeting<E> {

@@ -163,7 +163,7 @@ use std::sync::Arc;
 
 pub use iter::{IntoIter, Iter, TryIter};
 pub use meeting::Meeting;
-pub(crate) use meeting::{NotMet, Packet, Reserved, Took};
+pub(crate) use meeting::{NotMet, Packet, Reserved};
 pub use peek::{Peekable, Peeked};
 pub use receiver::Receiver;
 pub use sender::Sender;
@@ -293,7 +293,8 @@ where
     /// let (tx, rx) = Channel::<DynBounded>::with_config::<u32>(2).unwrap();
     /// assert_eq!(tx.capacity(), Some(2));
     /// # drop(rx);
-    /// assert_eq!(Channel::<DynBounded>::with_config::<u32>(0).unwrap_err(), BuildError::ZeroCapacity);
+    /// let too_large = Channel::<DynBounded>::with_config::<u32>(usize::MAX).unwrap_err();
+    /// assert!(matches!(too_large, BuildError::CapacityTooLarge { .. }));
     /// ```
     pub fn with_config<T: Send>(config: Q::Config) -> Result<Pair<T, Self>, BuildError>
     where

@@ -229,6 +229,10 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if Self::QUEUE_CLOSES {
             // After the flag: a store the queue refuses then finds it set.
             self.queue.close();
+        } else if let Some(meeting) = self.queue.meeting() {
+            // A zero-capacity channel whose ring does not close itself
+            // (32-bit targets): its meeting place still must.
+            meeting.close();
         }
         fence(Ordering::SeqCst);
         self.receivers.notify_all();
@@ -479,8 +483,11 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        if F::Queue::HANDOFF {
-            // Only `Block` reaches here: `Reject` channels have no `send`.
+        if self.queue.meeting().is_some()
+            && matches!(<F::Backpressure as Backpressure>::ON_FULL, OnFull::Wait)
+        {
+            // A zero-capacity channel under `Block`: wait for a receiver.
+            // (The other policies never wait: they hand over or drop.)
             return self.meet_send(msg, deadline);
         }
         let home = self.placement.home();
@@ -660,7 +667,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// `recv` and its timed forms.
     #[inline]
     pub(crate) fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        if F::Queue::HANDOFF {
+        if self.queue.meeting().is_some() {
             return self.meet_recv(deadline);
         }
         match self.block_on(&self.receivers, Side::Recv, deadline, || {
@@ -740,7 +747,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         mut store: impl FnMut(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
         store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
     ) -> Result<(), SendTimeoutError<T>> {
-        debug_assert!(!F::Queue::HANDOFF, "hand-over queues use send_until");
         if self.is_disconnected() {
             return Err(SendTimeoutError::Disconnected(msg));
         }
@@ -845,7 +851,6 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         deadline: Option<Instant>,
         mut take: impl FnMut() -> Option<(Envelope<T, Stamp<F>>, R)>,
     ) -> Result<(T, R), RecvTimeoutError> {
-        debug_assert!(!F::Queue::HANDOFF, "hand-over queues use recv_until");
         match self.wait_for(Side::Recv, deadline, || self.take_via(&mut take)) {
             Some(Ok(taken)) => Ok(taken),
             Some(Err(())) => Err(RecvTimeoutError::Disconnected),

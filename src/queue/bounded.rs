@@ -1,6 +1,8 @@
 use super::ring::Ring;
 use super::{BoundedKind, QueueStrategy, RawQueue};
+use crate::channel::{Meeting, NotMet};
 use crate::error::BuildError;
+use crate::wait::Context;
 
 /// A bounded FIFO queue whose capacity `N` is fixed at compile time: a
 /// lock-free ring of `N` slots, allocated once when the channel is built.
@@ -22,9 +24,24 @@ use crate::error::BuildError;
 pub struct Bounded<const N: usize>;
 
 /// A bounded FIFO queue whose capacity is chosen at run time (by the
-/// builder's `.capacity(n)` or [`Channel::with_config`](crate::Channel::with_config)).
-/// Same ring as [`Bounded`]; a capacity of 0 is refused with
-/// [`BuildError::ZeroCapacity`].
+/// builder's `.capacity(n)`, [`Channel::with_config`](crate::Channel::with_config)
+/// or [`bounded(n)`](crate::bounded)). Same ring as [`Bounded`].
+///
+/// A capacity of 0 makes a zero-capacity channel, as in crossbeam-channel
+/// and std: it stores nothing and works as a [`Rendezvous`](super::Rendezvous)
+/// channel (a send completes when a receiver has the message; `try_send`
+/// succeeds only while a receiver waits). The policies keep their meaning:
+/// `Block` waits for a receiver, `Reject` only hands over, `DropNewest` and
+/// `DropOldest` drop the message when no receiver waits.
+///
+/// ```
+/// let (tx, rx) = may_channel::bounded::<u32>(0);
+/// assert_eq!(tx.capacity(), Some(0));
+/// assert!(tx.try_send(1).is_err()); // nobody waits
+/// let receiver = std::thread::spawn(move || rx.recv());
+/// tx.send(2).unwrap(); // returns once the receiver has it
+/// assert_eq!(receiver.join().unwrap(), Ok(2));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DynBounded;
 
@@ -53,21 +70,126 @@ impl QueueStrategy for DynBounded {
     type Kind = BoundedKind;
     /// The capacity.
     type Config = usize;
-    type Queue<T: Send> = BoundedQueue<T>;
+    type Queue<T: Send> = DynBoundedQueue<T>;
 
     fn validate(capacity: &usize) -> Result<(), BuildError> {
         // The ring compares positions as signed differences, so the capacity
         // must stay far below isize::MAX; isize::MAX / 2 is beyond any memory.
         let max = (isize::MAX as usize) / 2;
         match *capacity {
-            0 => Err(BuildError::ZeroCapacity),
             n if n > max => Err(BuildError::CapacityTooLarge { requested: n, max }),
             _ => Ok(()),
         }
     }
 
     fn new_queue<T: Send>(capacity: &usize) -> Self::Queue<T> {
-        BoundedQueue(Ring::new(*capacity))
+        match *capacity {
+            // The ring is not used; one slot keeps it well formed.
+            0 => DynBoundedQueue {
+                ring: Ring::new(1),
+                meeting: Some(Box::new(Meeting::new())),
+            },
+            n => DynBoundedQueue {
+                ring: Ring::new(n),
+                meeting: None,
+            },
+        }
+    }
+}
+
+/// The queue [`DynBounded`] builds: the ring, or for capacity 0 a
+/// rendezvous channel's meeting place.
+pub struct DynBoundedQueue<T> {
+    ring: Ring<T>,
+    meeting: Option<Box<Meeting<T>>>,
+}
+
+impl<T: Send> RawQueue<T> for DynBoundedQueue<T> {
+    #[inline(always)]
+    fn push(&self, item: T, _home: usize) -> Result<(), T> {
+        match &self.meeting {
+            None => self.ring.push(item),
+            Some(meeting) => meeting.give(item, None).map_err(NotMet::into_inner),
+        }
+    }
+
+    #[inline(always)]
+    fn pop(&self, _home: usize) -> Option<T> {
+        match &self.meeting {
+            None => self.ring.pop(),
+            Some(meeting) => meeting.take(None, Context::current()).into_msg(),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        match &self.meeting {
+            None => self.ring.len(),
+            Some(_) => 0,
+        }
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        match &self.meeting {
+            None => self.ring.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    #[inline]
+    fn capacity(&self) -> Option<usize> {
+        match &self.meeting {
+            None => Some(self.ring.capacity()),
+            Some(_) => Some(0),
+        }
+    }
+
+    #[inline]
+    fn push_evicting(&self, item: T, home: usize) -> Result<Option<T>, T> {
+        match &self.meeting {
+            None => self.ring.push_evicting(item),
+            // Nothing is stored, so nothing can be evicted.
+            Some(_) => self.push(item, home).map(|()| None),
+        }
+    }
+
+    /// On 64-bit targets: the ring's tail carries a closed bit; the meeting
+    /// place closes itself.
+    const CLOSES: bool = super::ring::CLOSES;
+
+    #[inline]
+    fn close(&self) {
+        self.ring.close();
+        if let Some(meeting) = &self.meeting {
+            meeting.close();
+        }
+    }
+
+    /// Both ends of the ring claim with a `SeqCst` CAS on the counters `len`
+    /// reads. (At capacity 0 nobody waits in the channel's lists but those
+    /// who only watch readiness, whom the meeting place wakes itself.)
+    const CLAIMS_SEQCST: bool = true;
+
+    fn allocated_bytes(&self) -> Option<usize> {
+        Some(match &self.meeting {
+            None => self.ring.slot_bytes(),
+            Some(_) => std::mem::size_of::<Meeting<T>>(),
+        })
+    }
+
+    #[inline]
+    fn meeting(&self) -> Option<&Meeting<T>> {
+        self.meeting.as_deref()
+    }
+}
+
+impl<T: Send> std::fmt::Debug for DynBoundedQueue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynBoundedQueue")
+            .field("len", &RawQueue::len(self))
+            .field("capacity", &RawQueue::capacity(self))
+            .finish_non_exhaustive()
     }
 }
 

@@ -182,7 +182,7 @@ mod test_support;
 mod unbounded;
 mod work_stealing;
 
-pub use bounded::{Bounded, BoundedQueue, DynBounded};
+pub use bounded::{Bounded, BoundedQueue, DynBounded, DynBoundedQueue};
 pub use priority::{Prioritizable, Prioritized, Priority, PriorityQueue};
 pub use rendezvous::{Rendezvous, RendezvousQueue};
 pub use slots::{Claim, SlotQueue, Slots};

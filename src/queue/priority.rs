@@ -111,11 +111,27 @@ const ALL_LEVELS: usize = (1 << LEVELS) - 1;
     label = "priorities need a plain FIFO queue for each level",
     note = "use `Unbounded`, `Bounded<N>` or `DynBounded` (or a FIFO queue of yours that implements `Prioritizable`); a queue cannot be given priorities twice"
 )]
-pub trait Prioritizable: QueueStrategy {}
+pub trait Prioritizable: QueueStrategy {
+    /// Checks the settings of a level beyond the queue's own `validate`
+    /// (default: nothing more). A level must store messages, so
+    /// `DynBounded` refuses capacity 0 here, which on its own would make a
+    /// zero-capacity channel.
+    fn validate_level(config: &Self::Config) -> Result<(), BuildError> {
+        let _ = config;
+        Ok(())
+    }
+}
 
 impl Prioritizable for Unbounded {}
 impl<const N: usize> Prioritizable for Bounded<N> {}
-impl Prioritizable for DynBounded {}
+impl Prioritizable for DynBounded {
+    fn validate_level(capacity: &usize) -> Result<(), BuildError> {
+        if *capacity == 0 {
+            return Err(BuildError::ZeroCapacity);
+        }
+        Ok(())
+    }
+}
 
 /// A priority queue: one `Q` queue per [`Priority`] level.
 ///
@@ -178,7 +194,8 @@ impl<Q: Prioritizable, const AGING: usize> QueueStrategy for Prioritized<Q, AGIN
     type Queue<T: Send> = PriorityQueue<T, Q, AGING>;
 
     fn validate(config: &Q::Config) -> Result<(), BuildError> {
-        Q::validate(config)
+        Q::validate(config)?;
+        Q::validate_level(config)
     }
 
     fn new_queue<T: Send>(config: &Q::Config) -> Self::Queue<T> {

@@ -35,17 +35,13 @@ impl QueueStrategy for Rendezvous {
 impl<T: Send> RawQueue<T> for RendezvousQueue<T> {
     /// Hands `item` to a waiting receiver, if one waits.
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
-        self.give(item, None).map_err(|not_met| match not_met {
-            crate::channel::NotMet::Nobody(item) | crate::channel::NotMet::Closed(item) => item,
-        })
+        self.give(item, None)
+            .map_err(crate::channel::NotMet::into_inner)
     }
 
     /// Takes the message of a waiting sender, if one waits.
     fn pop(&self, _home: usize) -> Option<T> {
-        match self.take(None, Context::current()) {
-            crate::channel::Took::Msg(item) => Some(item),
-            crate::channel::Took::Nobody | crate::channel::Took::Closed => None,
-        }
+        self.take(None, Context::current()).into_msg()
     }
 
     fn len(&self) -> usize {

@@ -6,8 +6,7 @@ mod common;
 use common::{DropLog, Tracked, wait_until, within};
 use may_channel::flavors::InstrumentedBounded;
 use may_channel::{
-    Channel, TryRecvError, TrySendError, metrics::Counters, queue::Bounded, queue::Rendezvous,
-    wait::Park,
+    Channel, TryRecvError, metrics::Counters, queue::Bounded, queue::Rendezvous, wait::Park,
 };
 
 type Watched<const N: usize> =
@@ -123,17 +122,7 @@ fn cancelled_rendezvous_sender_takes_its_message_with_it() {
         );
         assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
         let receiver = std::thread::spawn(move || rx.recv().map(|got| got.id));
-        let mut next = log.item(1);
-        loop {
-            match tx.try_send(next) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    next = back;
-                    std::thread::yield_now();
-                }
-                Err(TrySendError::Disconnected(_)) => panic!("the receiver is alive"),
-            }
-        }
+        common::try_send_until_taken(log.item(1), |msg| tx.try_send(msg));
         assert_eq!(receiver.join().unwrap(), Ok(1));
         log.assert_all_dropped_once();
     });

@@ -105,30 +105,7 @@ fn sends_survive_migration<F: Flavor + 'static>(
     in_order: bool,
 ) {
     let closer = tx.clone();
-    let sender = go(move || {
-        let pacer = Pacer::start();
-        let mut migrations = 0;
-        let mut sent = 0u64;
-        while migrations < MIGRATIONS {
-            assert!(
-                (sent as usize) < MAX_SENDS,
-                "only {migrations} migrations in {MAX_SENDS} sends"
-            );
-            let before = current_thread();
-            pacer.pace();
-            if current_thread() != before {
-                migrations += 1;
-            }
-            let before = current_thread();
-            send(&tx, sent);
-            if current_thread() != before {
-                migrations += 1;
-            }
-            sent += 1;
-        }
-        pacer.stop();
-        sent
-    });
+    let sender = go(move || send_while_migrating(|n| send(&tx, n)));
     let receiver = std::thread::spawn(move || rx.iter().collect::<Vec<u64>>());
     let sent = sender.join().expect("the sender panicked");
     closer.close();
@@ -143,6 +120,35 @@ fn sends_survive_migration<F: Flavor + 'static>(
         "every message sent before the close is received once{}",
         if in_order { ", in order" } else { "" }
     );
+}
+
+/// In a coroutine: sends 0, 1, 2, ... through `send_one`, parking on a
+/// pacer before each, until the coroutine has resumed on another worker
+/// `MIGRATIONS` times (counted before and after each park and each send);
+/// returns how many it sent.
+fn send_while_migrating(mut send_one: impl FnMut(u64)) -> u64 {
+    let pacer = Pacer::start();
+    let mut migrations = 0;
+    let mut sent = 0u64;
+    while migrations < MIGRATIONS {
+        assert!(
+            (sent as usize) < MAX_SENDS,
+            "only {migrations} migrations in {MAX_SENDS} sends"
+        );
+        let before = current_thread();
+        pacer.pace();
+        if current_thread() != before {
+            migrations += 1;
+        }
+        let before = current_thread();
+        send_one(sent);
+        if current_thread() != before {
+            migrations += 1;
+        }
+        sent += 1;
+    }
+    pacer.stop();
+    sent
 }
 
 fn plain_send<F: Flavor>(tx: &Sender<u64, F>, n: u64)
@@ -199,25 +205,7 @@ fn zero_copy_send_ref() {
         let (tx, rx) = Channel::<Slots<1>>::new::<Option<u64>>();
         let closer = tx.clone();
         let sender = go(move || {
-            let pacer = Pacer::start();
-            let mut migrations = 0;
-            let mut sent = 0u64;
-            while migrations < MIGRATIONS {
-                assert!((sent as usize) < MAX_SENDS, "only {migrations} migrations");
-                let before = current_thread();
-                pacer.pace();
-                if current_thread() != before {
-                    migrations += 1;
-                }
-                let before = current_thread();
-                *tx.send_ref().expect("the receiver is alive") = Some(sent);
-                if current_thread() != before {
-                    migrations += 1;
-                }
-                sent += 1;
-            }
-            pacer.stop();
-            sent
+            send_while_migrating(|n| *tx.send_ref().expect("the receiver is alive") = Some(n))
         });
         let receiver = std::thread::spawn(move || {
             let mut next = 0u64;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{DropLog, Runner, Tracked, within};
+use common::{DropLog, Runner, Tracked, try_send_until_taken, within};
 use may_channel::{TryRecvError, TrySendError, rendezvous, select};
 
 /// One receiver takes one message; a `try_send` loop beside it must succeed
@@ -26,17 +26,7 @@ fn try_send_succeeds_only_for_a_waiting_receiver() {
                 let (tx, rx) = rendezvous::<u32>();
                 let rx2 = rx.clone();
                 let receiver = runner.spawn(move || rx2.recv());
-                let mut msg = 1;
-                loop {
-                    match tx.try_send(msg) {
-                        Ok(()) => break,
-                        Err(TrySendError::Full(back)) => {
-                            msg = back;
-                            std::thread::yield_now();
-                        }
-                        Err(TrySendError::Disconnected(_)) => unreachable!("rx is alive"),
-                    }
-                }
+                try_send_until_taken(1, |msg| tx.try_send(msg));
                 // The receiver has its message and is on its way out of
                 // `recv`: nobody waits any more, so every further try fails.
                 let mut sent = 1;
@@ -72,17 +62,7 @@ fn numbered_try_sends_pair_with_receives_in_order() {
                 }
             });
             for n in 0..count {
-                let mut msg = n;
-                loop {
-                    match tx.try_send(msg) {
-                        Ok(()) => break,
-                        Err(TrySendError::Full(back)) => {
-                            msg = back;
-                            std::thread::yield_now();
-                        }
-                        Err(TrySendError::Disconnected(_)) => unreachable!("rx is alive"),
-                    }
-                }
+                try_send_until_taken(n, |msg| tx.try_send(msg));
             }
             receiver.join();
         });
@@ -158,17 +138,7 @@ fn a_waiting_select_receiver_is_seen_by_try_send() {
                     recv(other_rx) -> _ => None,
                 }
             });
-            let mut msg = 9;
-            loop {
-                match tx.try_send(msg) {
-                    Ok(()) => break,
-                    Err(TrySendError::Full(back)) => {
-                        msg = back;
-                        std::thread::yield_now();
-                    }
-                    Err(TrySendError::Disconnected(_)) => unreachable!("rx is alive"),
-                }
-            }
+            try_send_until_taken(9, |msg| tx.try_send(msg));
             assert_eq!(receiver.join(), Some(9));
         });
     }

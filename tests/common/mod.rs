@@ -280,3 +280,22 @@ pub fn on_one_worker(child_env: &str, body: impl FnOnce() + Send + 'static) {
         }
     });
 }
+
+/// Retries `try_send` (yielding the thread between tries) until it takes
+/// `msg`: on a rendezvous channel, until a receiver waits. Panics if the
+/// channel is disconnected.
+pub fn try_send_until_taken<T>(
+    mut msg: T,
+    mut try_send: impl FnMut(T) -> Result<(), may_channel::TrySendError<T>>,
+) {
+    loop {
+        match try_send(msg) {
+            Ok(()) => return,
+            Err(may_channel::TrySendError::Full(back)) => {
+                msg = back;
+                std::thread::yield_now();
+            }
+            Err(may_channel::TrySendError::Disconnected(_)) => panic!("the receivers are gone"),
+        }
+    }
+}

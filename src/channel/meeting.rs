@@ -160,9 +160,9 @@ impl<E> Packet<E> {
             FILLED => unsafe { (*self.slot.get()).take() },
             _ => None,
         };
+        // Relaxed: the packet is settled; only its owner reads it now.
         self.state.store(EMPTY, Ordering::Relaxed);
         if let Some(payload) = cancelled {
-            // Relaxed above: only this frame reads the state from now on.
             drop(msg);
             std::panic::resume_unwind(payload);
         }
@@ -222,10 +222,9 @@ pub struct Meeting<E> {
     lists: Mutex<Lists<E>>,
 }
 
-// SAFETY: the entries' pointers are dereferenced only under the lock, while
-// valid (invariant 1), or, for a reserved receiving packet, while its owner
-// waits for it (invariant 4); what they point to (waiters and packets of
-// `E`) is `Send`/`Sync` when `E` is `Send`.
+// SAFETY: entries are dereferenced under the lock while valid (invariant 1),
+// a reserved packet while its owner waits (invariant 4); waiters and packets
+// of `E` may be used from any thread when `E` is `Send`.
 unsafe impl<E: Send> Send for Meeting<E> {}
 // SAFETY: as for `Send`.
 unsafe impl<E: Send> Sync for Meeting<E> {}
@@ -418,6 +417,8 @@ impl<E> Meeting<E> {
                 // SAFETY: as above; the lazy sender reads `dest` only after
                 // seeing PAIRED (Release below, Acquire there).
                 unsafe { *packet.dest.get() = Some(NonNull::from(scratch)) };
+                // Relaxed: the scratch packet is ours; the filler only
+                // stores to it.
                 scratch.state.store(PAIRED, Ordering::Relaxed);
                 // Release: publishes `dest` with the state.
                 packet.state.store(PAIRED, Ordering::Release);

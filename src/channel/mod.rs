@@ -149,12 +149,13 @@ macro_rules! state_accessors {
 mod close;
 pub(crate) mod exclusive;
 mod iter;
+mod parker;
 mod peek;
 mod receiver;
 mod sender;
 mod shared;
+mod timer;
 mod waker;
-mod watchdog;
 
 use std::marker::PhantomData;
 use std::sync::Arc;

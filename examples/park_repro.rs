@@ -1,7 +1,11 @@
-//! Reproduces a may 0.3.51 hang that `Waiter::park` works around: detached
-//! coroutines that park and finish right after a peer's unpark. Without the
-//! workaround a may worker thread could spin for ever in `Park::drop`, and
-//! the coroutines queued on it never ran ("STALL"). Run with
+//! Exercises a may 0.3.51 hang that the crate's coroutine parking avoids
+//! (`src/channel/parker.rs`): detached coroutines that park and finish right
+//! after a peer's unpark. may can resume such a coroutine nested inside the
+//! call that registers its park; a coroutine that finishes there and drops
+//! that park makes may's `Park::drop` spin for ever, and the coroutines
+//! queued on that worker never run ("STALL"). With the crate's parking the
+//! run ends with "ok". (`tests/cancel_storm.rs` covers the cancelled
+//! coroutine, which cannot yield its way out.) Run with
 //! `cargo run --release --example park_repro`.
 
 use std::sync::Arc;

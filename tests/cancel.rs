@@ -156,7 +156,7 @@ fn cancelling_many_parked_coroutines_keeps_the_channel_consistent() {
 }
 
 /// A coroutine cancelled in a *timed* receive (which also registers with
-/// the timeout watchdog) unwinds out cleanly: no waiter or gauge is left,
+/// the crate's timer) unwinds out cleanly: no waiter or gauge is left,
 /// nothing queued is lost, and the next timed receiver is woken by a send.
 #[test]
 fn cancelled_timed_receiver_leaves_nothing_behind() {

@@ -157,11 +157,17 @@ where
 
 // ------------------------------------------------------------ timeouts
 
+/// How far the ticker counts at most.
+const TICKS_MAX: usize = 10_000;
+
 /// A coroutine that counts until told to stop, yielding after each step: it
-/// advances only while other coroutines let the worker go.
+/// advances only while other coroutines let the worker go. It also stops at
+/// [`TICKS_MAX`]: may's worker takes coroutines woken from other threads
+/// (the crate's timer thread ends timed waits so) only once its local queue
+/// is empty, which a coroutine that yields for ever never lets happen.
 fn ticker(stop: Arc<AtomicBool>, ticks: Arc<AtomicUsize>) -> may::coroutine::JoinHandle<()> {
     spawn(move || {
-        while !stop.load(Ordering::SeqCst) {
+        while !stop.load(Ordering::SeqCst) && ticks.load(Ordering::SeqCst) < TICKS_MAX {
             ticks.fetch_add(1, Ordering::SeqCst);
             may::coroutine::yield_now();
         }

@@ -113,9 +113,9 @@ fn a_timed_out_receiver_leaves_no_waiter_behind() {
 
 /// Many short timed waits in coroutines while busy threads compete with the
 /// workers: every wait ends in `Timeout`. (may 0.3.51 can lose a park's
-/// timeout when a worker is preempted at the wrong instant; the safety net
-/// for that, `src/channel/watchdog.rs`, has its own unit tests, since the
-/// race itself cannot be provoked on demand.)
+/// timeout when a worker is preempted at the wrong instant; the crate's own
+/// timer, `src/channel/timer.rs`, ends coroutine timed waits instead, and has
+/// its own unit tests.)
 #[test]
 fn coroutine_timeouts_are_not_lost_when_workers_are_preempted() {
     use std::sync::Arc;

@@ -135,7 +135,8 @@ fn acknowledged_hand_offs_never_stall() {
 /// Detached coroutines that park and finish right after being woken: with
 /// may 0.3.51 an unpark that lands while the park is being registered could
 /// leave the finishing coroutine spinning its worker for ever (see
-/// `Waiter::park`). A hung worker shows up as coroutines that never finish.
+/// `src/channel/parker.rs`). A hung worker shows up as coroutines that never
+/// finish.
 #[test]
 fn detached_coroutines_that_park_never_hang_a_worker() {
     use std::sync::Arc;

@@ -150,13 +150,14 @@ mod close;
 pub(crate) mod exclusive;
 mod iter;
 mod meeting;
+mod parker;
 mod peek;
 mod receiver;
 mod rendezvous;
 mod sender;
 mod shared;
+mod timer;
 mod waker;
-mod watchdog;
 
 use std::marker::PhantomData;
 use std::sync::Arc;

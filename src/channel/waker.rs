@@ -40,9 +40,11 @@
 
 use std::collections::VecDeque;
 use std::ptr::NonNull;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use super::watchdog;
+use super::parker::{self, CoroutinePark};
+use super::timer;
 use crate::sync::{AtomicUsize, Mutex, Ordering, fence, lock};
 use crate::wait::{Context, Pause, WaitStrategy};
 
@@ -62,14 +64,14 @@ pub(crate) const ONLY: usize = 1;
 
 enum Unparker {
     Thread(std::thread::Thread),
-    Coroutine(may::coroutine::Coroutine),
+    Coroutine(Arc<CoroutinePark>),
 }
 
 impl Waiter {
     pub(crate) fn new(context: Context) -> Self {
         let unparker = match context {
             Context::Thread => Unparker::Thread(std::thread::current()),
-            Context::Coroutine => Unparker::Coroutine(may::coroutine::current()),
+            Context::Coroutine => Unparker::Coroutine(parker::current()),
         };
         Self {
             state: AtomicUsize::new(WAITING),
@@ -105,48 +107,54 @@ impl Waiter {
     /// the underlying park are absorbed here. In a coroutine, a cancel unwinds
     /// out of this call (may raises it at the park point).
     pub(crate) fn park(&self, context: Context, deadline: Option<Instant>) {
-        // A timed coroutine wait is watched: may can lose its timer (see
-        // `watchdog`).
-        let _watch = match (&self.unparker, deadline) {
-            (Unparker::Coroutine(coroutine), Some(deadline)) => {
-                Some(watchdog::watch(coroutine, deadline))
-            }
-            _ => None,
-        };
-        let mut parked = false;
+        debug_assert_eq!(
+            context == Context::Coroutine,
+            matches!(self.unparker, Unparker::Coroutine(_)),
+            "a waiter parks in the context it was made in"
+        );
+        match &self.unparker {
+            Unparker::Thread(_) => self.park_thread(deadline),
+            Unparker::Coroutine(park) => self.park_coroutine(park, deadline),
+        }
+    }
+
+    fn park_thread(&self, deadline: Option<Instant>) {
         while self.selected().is_none() {
             match deadline {
-                None => match context {
-                    Context::Thread => std::thread::park(),
-                    Context::Coroutine => may::coroutine::park(),
-                },
+                None => std::thread::park(),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         break;
                     }
-                    match context {
-                        Context::Thread => std::thread::park_timeout(deadline - now),
-                        Context::Coroutine => {
-                            may::coroutine::park_timeout(coroutine_timeout(deadline - now))
-                        }
-                    }
+                    std::thread::park_timeout(deadline - now);
                 }
             }
+        }
+    }
+
+    /// A coroutine parks without a timeout on its own park (`parker`); the
+    /// crate's timer unparks it at the deadline (`timer`). Neither of may's
+    /// timeouts nor the coroutine's built-in park is used: see those modules
+    /// for the may 0.3.51 faults this avoids.
+    fn park_coroutine(&self, park: &Arc<CoroutinePark>, deadline: Option<Instant>) {
+        let watch = deadline.map(|deadline| timer::watch(park, deadline));
+        let mut parked = false;
+        while self.selected().is_none() {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                break;
+            }
+            parker::park(park);
             parked = true;
         }
-        if parked && context == Context::Coroutine && self.selected().is_some() {
-            // Works around a may 0.3.51 hang: when a peer's unpark lands while
-            // may is still registering the park, may resumes the coroutine nested
-            // inside `Park::subscribe`, which holds a "kernel busy" flag until
-            // it returns. Should the coroutine finish there with its handle
-            // already dropped (a detached `go!`), `Park::drop` spins on that
-            // flag for ever and the worker thread hangs. One yield leaves the
-            // nested frame: `subscribe` returns and clears the flag before the
-            // coroutine runs on. Only after an unpark (a timed-out park is
-            // resumed by may's timer, not nested); reproduced by
-            // `examples/park_repro.rs` and `tests/wakeups.rs`.
-            may::coroutine::yield_now();
+        // Deregistered first, so that the timer cannot unpark the yield below.
+        drop(watch);
+        if parked {
+            // may may have resumed us nested inside the park's registration;
+            // one yield leaves that frame before the coroutine runs on (and
+            // a cancel raised here unwinds with the park marked, see
+            // `parker`).
+            parker::leave_nested(park);
         }
     }
 
@@ -197,18 +205,9 @@ impl Waiter {
     pub(crate) fn unpark(&self) {
         match &self.unparker {
             Unparker::Thread(thread) => thread.unpark(),
-            Unparker::Coroutine(co) => co.unpark(),
+            Unparker::Coroutine(park) => park.unpark(),
         }
     }
-}
-
-/// may keeps a coroutine's park timeout in whole milliseconds and reads 0 as
-/// "no timeout", so a remainder under a millisecond would park the coroutine
-/// for ever. Round up to whole milliseconds instead: the coroutine wakes at or
-/// just after its deadline, and the caller's loop re-checks the time.
-fn coroutine_timeout(remaining: Duration) -> Duration {
-    let whole_ms = remaining.as_nanos().div_ceil(1_000_000).max(1);
-    Duration::from_millis(u64::try_from(whole_ms).unwrap_or(u64::MAX))
 }
 
 /// The waiters blocked on one condition of one channel.
@@ -446,31 +445,5 @@ impl Drop for Registration<'_> {
             fence(Ordering::SeqCst);
             self.list.notify_one();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coroutine_timeouts_round_up_to_whole_milliseconds() {
-        assert_eq!(
-            coroutine_timeout(Duration::from_micros(1)),
-            Duration::from_millis(1)
-        );
-        assert_eq!(
-            coroutine_timeout(Duration::from_micros(999)),
-            Duration::from_millis(1)
-        );
-        assert_eq!(
-            coroutine_timeout(Duration::from_millis(3)),
-            Duration::from_millis(3)
-        );
-        assert_eq!(
-            coroutine_timeout(Duration::from_micros(3001)),
-            Duration::from_millis(4)
-        );
-        assert_eq!(coroutine_timeout(Duration::ZERO), Duration::from_millis(1));
     }
 }

@@ -1,0 +1,109 @@
+//! How a coroutine parks: on a may park of the crate's own, one per
+//! coroutine, that is never dropped where may 0.3.51 would hang on it.
+//!
+//! # The may hazard
+//! may resumes a coroutine *nested* inside `Park::subscribe` when an unpark
+//! lands while that call is still registering the park (its "fast wake-up");
+//! `subscribe` holds the park's "kernel busy" flag until it returns, and
+//! `Park::drop` spins (`yield_now`) until the flag is clear. A coroutine that
+//! finishes inside that nested resumption, and so drops the park there, spins
+//! for ever: it never returns to the frame that would clear the flag, and the
+//! worker thread hangs. A coroutine leaves the nested frame by yielding once
+//! (`subscribe` returns, the flag clears), but a *cancelled* coroutine cannot
+//! yield: may's `yield_now` sees the cancel flag and unwinds in place.
+//!
+//! # What the crate does
+//! Parking uses a `may::sync::Blocker` of the crate's own ([`CoroutinePark`]),
+//! not the coroutine's built-in park, made on the coroutine's first wait and
+//! kept in coroutine-local storage. The crate is the only party that parks on
+//! it, so only the crate's parks can leave a coroutine nested in its
+//! `subscribe`. [`park`] marks the park *possibly nested* before it parks;
+//! the wait then yields once ([`leave_nested`]), which clears the mark. Only
+//! a coroutine that unwinds between the two (a cancel raised at the park or
+//! at that yield) ends with the mark set, and then the coroutine-local
+//! storage, dropped by may when the coroutine finishes (possibly inside the
+//! nested frame), hands its reference to the crate's timer thread
+//! ([`timer::release`]) instead of dropping it in place. On that OS thread
+//! may's `Park::drop` waits for the worker to leave the nested frame, which
+//! it does as soon as the finished coroutine's resumption returns.
+//!
+//! The coroutine's built-in park (`may::coroutine::park`) is untouched, so
+//! the coroutine's own handles can be dropped anywhere.
+
+use std::sync::Arc;
+
+use super::timer;
+use crate::sync::{AtomicBool, Ordering};
+
+/// The park a coroutine's blocking operations use, shared by its waiters
+/// (and the timer, for a timed wait) while they wait.
+pub(crate) struct CoroutinePark {
+    blocker: may::sync::Blocker,
+    /// Set from just before a park until the wait has yielded once after it:
+    /// while set, may may be running the coroutine nested inside this park's
+    /// `subscribe`, so the park must not be dropped on this worker.
+    possibly_nested: AtomicBool,
+}
+
+impl CoroutinePark {
+    /// Makes the waiting coroutine runnable again (or lets its next park
+    /// return at once). Callable from any thread.
+    pub(crate) fn unpark(&self) {
+        self.blocker.unpark();
+    }
+}
+
+/// Owns the coroutine's park in coroutine-local storage; dropped by may when
+/// the coroutine finishes. `None` only while it is being dropped.
+struct Slot(Option<Arc<CoroutinePark>>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(park) = self.0.take() else { return };
+        // Relaxed: only the coroutine itself writes the mark, and may's
+        // scheduling orders its writes before this drop (run by the worker
+        // that resumed it last, after it finished).
+        if park.possibly_nested.load(Ordering::Relaxed) {
+            // Moved, not cloned: the reference dropped here could otherwise
+            // be the last one.
+            timer::release(park);
+        }
+    }
+}
+
+may::coroutine_local! {
+    static PARK: Slot = Slot(Some(Arc::new(CoroutinePark {
+        // Cancellation is checked at the park (may raises the cancel panic
+        // there), as with `may::coroutine::park`.
+        blocker: may::sync::Blocker::new(false),
+        possibly_nested: AtomicBool::new(false),
+    })))
+}
+
+/// The current coroutine's park (made on its first call). Call only in a
+/// coroutine.
+pub(crate) fn current() -> Arc<CoroutinePark> {
+    PARK.with(|slot| Arc::clone(slot.0.as_ref().expect("set until the slot is dropped")))
+}
+
+/// Parks the current coroutine, `park` being its own (from [`current`]),
+/// until it is unparked; may returns early (a spurious wake-up), and a cancel
+/// unwinds out of it. The caller must call [`leave_nested`] once it has
+/// stopped parking.
+pub(crate) fn park(park: &CoroutinePark) {
+    // Relaxed: read only by this coroutine (and its slot's drop; see `Slot`).
+    park.possibly_nested.store(true, Ordering::Relaxed);
+    // No timeout: the crate's timer ends timed waits (see `timer`). The
+    // result tells a cancel seen while already unwinding, which returns at
+    // once; the caller's loop treats it as a spurious wake-up.
+    let _ = park.blocker.park(None);
+}
+
+/// Leaves a nested resumption of the coroutine's park by yielding once, then
+/// clears the mark (see the module docs). A cancel raised by the yield
+/// unwinds from here with the mark still set, as it must.
+pub(crate) fn leave_nested(park: &CoroutinePark) {
+    may::coroutine::yield_now();
+    // Relaxed: as in `park`.
+    park.possibly_nested.store(false, Ordering::Relaxed);
+}

@@ -123,10 +123,9 @@ fn storm() {
         .collect();
     for _ in 0..CANCELS {
         let handle = senders.pop_front().expect("SENDERS > 0");
-        // SAFETY: the coroutine only sends on the channel, whose waiter
-        // registration is released by a drop guard while it unwinds; the
-        // message in its hands unwinds with it. It holds nothing else that a
-        // forced unwind could leave broken.
+        // SAFETY: the coroutine only sends; drop guards release its waiter
+        // registration as it unwinds, its message unwinds with it, and it
+        // holds nothing else a forced unwind could leave broken.
         unsafe { handle.coroutine().cancel() };
         // The sender never returns on its own while the channel is open, so
         // its join reports the cancel panic; either way it has finished.

@@ -205,10 +205,9 @@ fn cancels_of_timed_waits() {
             }
         });
         for handle in [sender.coroutine().clone(), receiver.coroutine().clone()] {
-            // SAFETY: the coroutines only wait on the channel; the waiter
-            // registration and the timer registration are released by drop
-            // guards while they unwind, and the sender's message unwinds
-            // with it. They hold nothing else a forced unwind could break.
+            // SAFETY: they only wait on the channel; drop guards release the
+            // waiter and timer registrations as they unwind, the message
+            // unwinds with its sender, and nothing else can break.
             unsafe { handle.cancel() };
         }
         // Either finished by the cancel, or (a cancel that landed before the

@@ -12,6 +12,11 @@
 //! state"). Each case runs in a fresh process (a fresh may runtime), on two
 //! workers and on one; CI also runs this file built with thin LTO and one
 //! codegen unit, where inlining decides whether that bug shows.
+//!
+//! The capacity-one cases also caught a lost wake-up inside may 0.3.51's
+//! park about one run in five (a selected waiter whose coroutine was never
+//! resumed; `channel/parker.rs`, "Lost unparks"); they hung at the end of a
+//! round, every message received, one consumer never seeing the disconnect.
 
 mod common;
 

@@ -1,16 +1,48 @@
 //! How a coroutine parks: on a may park of the crate's own, one per
-//! coroutine, that is never dropped where may 0.3.51 would hang on it.
+//! coroutine, that is never dropped where may 0.3.51 would hang on it, and
+//! with a rescue timeout that resumes a coroutine whose wake-up may lost.
 //!
-//! # The may hazard
-//! may resumes a coroutine *nested* inside `Park::subscribe` when an unpark
-//! lands while that call is still registering the park (its "fast wake-up");
-//! `subscribe` holds the park's "kernel busy" flag until it returns, and
-//! `Park::drop` spins (`yield_now`) until the flag is clear. A coroutine that
-//! finishes inside that nested resumption, and so drops the park there, spins
-//! for ever: it never returns to the frame that would clear the flag, and the
-//! worker thread hangs. A coroutine leaves the nested frame by yielding once
-//! (`subscribe` returns, the flag clears), but a *cancelled* coroutine cannot
-//! yield: may's `yield_now` sees the cancel flag and unwinds in place.
+//! # The may hazards
+//! *Nested resumption.* may resumes a coroutine *nested* inside
+//! `Park::subscribe` when an unpark lands while that call is still
+//! registering the park (its "fast wake-up"); `subscribe` holds the park's
+//! "kernel busy" flag until it returns, and `Park::drop` spins (`yield_now`)
+//! until the flag is clear. A coroutine that finishes inside that nested
+//! resumption, and so drops the park there, spins for ever: it never returns
+//! to the frame that would clear the flag, and the worker thread hangs. A
+//! coroutine leaves the nested frame by yielding once (`subscribe` returns,
+//! the flag clears), but a *cancelled* coroutine cannot yield: may's
+//! `yield_now` sees the cancel flag and unwinds in place.
+//!
+//! *Lost unparks.* `Park::subscribe` stores the suspended coroutine
+//! (`wait_co`, a Release store) and then loads the park's `state`; `unpark`
+//! swaps `state` and then takes `wait_co`. That is a store-buffer pair
+//! without `SeqCst` on the subscriber's side, and x86 lets a load pass an
+//! earlier store: the subscriber reads the old `state` (no unpark yet) while
+//! its store still sits in the store buffer, and the unparker's take finds no
+//! coroutine. Both sides then conclude that the other will act; the
+//! coroutine stays suspended with its park's token set, so every later
+//! unpark is a no-op. The select storm (`tests/select_storm.rs`) hit this
+//! about one run in five on a 2-core machine; the waiter was selected and
+//! its coroutine never resumed. Only may's timer can resume such a coroutine
+//! (it holds `wait_co` too), so every park here carries a *rescue timeout*
+//! ([`rescue_after`]): the park returns when it fires, and the caller's
+//! loop, which re-checks its own condition after every return, finds the
+//! wake-up it was sent. A lost unpark thus costs at most one rescue period
+//! instead of the coroutine.
+//!
+//! The rescue periods are few and fixed (1 s, doubled up to six times): may
+//! 0.3.51's timer keeps one list per distinct duration and misbehaves once
+//! it holds more than 1,024 of them (`timer`), so the crate never hands may
+//! a duration computed from a deadline; deadlines are the crate timer's
+//! business. A wait that has parked `round` times before parks with the
+//! period of that round, so an idle waiter's rescues grow rare (one a
+//! minute) while a wait that is woken soon, the one exposed to the race, is
+//! rescued within a second. Shorter periods cost too much: every park arms
+//! and removes a may timer, and with a 10 ms or 50 ms first period the
+//! one-worker select storm of a debug build ran about a hundred times
+//! slower (may's timer thread churns); from 100 ms on it ran as fast as
+//! with no timeout at all, and 1 s leaves a margin for slower machines.
 //!
 //! # What the crate does
 //! Parking uses a `may::sync::Blocker` of the crate's own ([`CoroutinePark`]),
@@ -31,6 +63,7 @@
 //! the coroutine's own handles can be dropped anywhere.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::timer;
 use crate::sync::{AtomicBool, Ordering};
@@ -87,16 +120,29 @@ pub(crate) fn current() -> Arc<CoroutinePark> {
 }
 
 /// Parks the current coroutine, `park` being its own (from [`current`]),
-/// until it is unparked; may returns early (a spurious wake-up), and a cancel
-/// unwinds out of it. The caller must call [`leave_nested`] once it has
-/// stopped parking.
-pub(crate) fn park(park: &CoroutinePark) {
+/// until it is unparked or its rescue period for `round` (the number of
+/// times this wait parked before) has passed; may also returns early (a
+/// spurious wake-up), and a cancel unwinds out of it. The caller re-checks
+/// its condition after every return, and must call [`leave_nested`] once it
+/// has stopped parking.
+pub(crate) fn park(park: &CoroutinePark, round: u32) {
     // Relaxed: read only by this coroutine (and its slot's drop; see `Slot`).
     park.possibly_nested.store(true, Ordering::Relaxed);
-    // No timeout: the crate's timer ends timed waits (see `timer`). The
-    // result tells a cancel seen while already unwinding, which returns at
-    // once; the caller's loop treats it as a spurious wake-up.
-    let _ = park.blocker.park(None);
+    // The result tells a timeout (the rescue, or a rescue timer of an earlier
+    // park of this park that may had not removed yet), or a cancel seen while
+    // already unwinding, which returns at once: all are spurious wake-ups to
+    // the caller's loop.
+    let _ = park.blocker.park(Some(rescue_after(round)));
+}
+
+/// The most doublings of the rescue period: 1 s doubled six times is 64 s.
+const MAX_RESCUE_ROUND: u32 = 6;
+
+/// The rescue timeout of a park that its wait has parked `round` times before
+/// (see "Lost unparks" in the module docs): 1 s, doubling each round, at most
+/// [`MAX_RESCUE_ROUND`] doublings. Seven distinct durations in all.
+pub(crate) fn rescue_after(round: u32) -> Duration {
+    Duration::from_secs(1 << round.min(MAX_RESCUE_ROUND))
 }
 
 /// Leaves a nested resumption of the coroutine's park by yielding once, then

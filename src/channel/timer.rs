@@ -1,18 +1,20 @@
 //! The timer for coroutine waits with a deadline: one OS thread that unparks
 //! each timed waiter when its deadline comes.
 //!
-//! A timed coroutine wait parks without a timeout ([`parker::park`]) and
-//! registers here for as long as it waits ([`watch`]). The timer thread
-//! sleeps until the earliest registered deadline, then unparks every wait
-//! whose deadline has passed; the waiter's loop sees its deadline passed and
-//! returns. An unpark is sent only while the wait is registered (both sides
+//! A timed coroutine wait parks with no timeout of its own (only the fixed
+//! rescue timeout of [`parker::park`]) and registers here for as long as it
+//! waits ([`watch`]). The timer thread sleeps until the earliest registered
+//! deadline, then unparks every wait whose deadline has passed; the
+//! waiter's loop sees its deadline passed and returns. An unpark is sent only while the wait is registered (both sides
 //! hold the timer's lock), so it lands in that wait. The one leftover: an
 //! unpark sent after the wait's last park returned (it was woken by a peer
 //! at its deadline) but before it deregistered leaves the park's token set,
 //! so the coroutine's next park returns at once: a spurious wake-up, which
-//! every park in this crate absorbs.
+//! every park in this crate absorbs. (may can lose this unpark as it can
+//! lose any; the park's rescue timeout then ends the wait late, by at most
+//! one rescue period.)
 //!
-//! # Why not may's `park_timeout`
+//! # Why not may's `park_timeout` for deadlines
 //! may 0.3.51's timer thread keeps one list per distinct timeout duration
 //! and, once it holds more than 1,024 of them (`HASH_CAP` in may's
 //! `timeout_list.rs`), drops each list that a timer expiry leaves empty
@@ -25,9 +27,12 @@
 //! REF_COUNT_MASK != 0`, and from then on no may timer fires in the process
 //! (`may::coroutine::sleep` never returns). A process reaches 1,024
 //! durations easily: waits re-park with the time that remains, in whole
-//! milliseconds. So the crate owns its timer and never gives may a timeout.
-//! (may's timer also armed a park's timeout before storing the coroutine it
-//! wakes, so a worker preempted in between lost the timeout altogether.)
+//! milliseconds. So the crate owns its timer for deadlines, and gives may
+//! only the parker's seven fixed rescue durations.
+//! (may's timer also arms a park's timeout before storing the coroutine it
+//! wakes, so a worker preempted in between for longer than the timeout loses
+//! it altogether. A rescue is lost that way only when such a preemption
+//! outlasts the rescue period *and* may lost the unpark of that very park.)
 //!
 //! The thread also drops the coroutine parks that a cancelled coroutine left
 //! behind ([`release`]; see `parker`).
@@ -188,7 +193,9 @@ mod tests {
         let coroutine = may::go!(move || {
             let park = parker::current();
             let registered = watch(&park, Instant::now());
-            parker::park(&park);
+            // The longest rescue period (64 s) is beyond the test's 30 s
+            // patience, so only the timer ends this park in time.
+            parker::park(&park, u32::MAX);
             parker::leave_nested(&park);
             drop(registered);
             let _ = done_tx.send(());
@@ -209,7 +216,8 @@ mod tests {
             let park = parker::current();
             drop(watch(&park, Instant::now() + Duration::from_millis(1)));
             let _ = park_tx.send(Arc::clone(&park));
-            parker::park(&park);
+            // As above: a rescue would come after the test's 100 ms check.
+            parker::park(&park, u32::MAX);
             parker::leave_nested(&park);
             let _ = done_tx.send(());
         });

@@ -133,23 +133,24 @@ impl Waiter {
         }
     }
 
-    /// A coroutine parks without a timeout on its own park (`parker`); the
-    /// crate's timer unparks it at the deadline (`timer`). Neither of may's
-    /// timeouts nor the coroutine's built-in park is used: see those modules
-    /// for the may 0.3.51 faults this avoids.
+    /// A coroutine parks on its own park (`parker`), with only the fixed
+    /// rescue timeouts that resume it should may lose its wake-up; the
+    /// crate's timer unparks it at the deadline (`timer`). Neither may's
+    /// timeouts for deadlines nor the coroutine's built-in park is used: see
+    /// those modules for the may 0.3.51 faults this avoids.
     fn park_coroutine(&self, park: &Arc<CoroutinePark>, deadline: Option<Instant>) {
         let watch = deadline.map(|deadline| timer::watch(park, deadline));
-        let mut parked = false;
+        let mut rounds = 0u32;
         while self.selected().is_none() {
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 break;
             }
-            parker::park(park);
-            parked = true;
+            parker::park(park, rounds);
+            rounds = rounds.saturating_add(1);
         }
         // Deregistered first, so that the timer cannot unpark the yield below.
         drop(watch);
-        if parked {
+        if rounds > 0 {
             // may may have resumed us nested inside the park's registration;
             // one yield leaves that frame before the coroutine runs on (and
             // a cancel raised here unwinds with the park marked, see

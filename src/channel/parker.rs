@@ -38,11 +38,9 @@
 //! business. A wait that has parked `round` times before parks with the
 //! period of that round, so an idle waiter's rescues grow rare (one a
 //! minute) while a wait that is woken soon, the one exposed to the race, is
-//! rescued within a second. Shorter periods cost too much: every park arms
-//! and removes a may timer, and with a 10 ms or 50 ms first period the
-//! one-worker select storm of a debug build ran about a hundred times
-//! slower (may's timer thread churns); from 100 ms on it ran as fast as
-//! with no timeout at all, and 1 s leaves a margin for slower machines.
+//! rescued within a second. Every park arms and removes a may timer, and
+//! every expiry resumes a coroutine on may's timer thread, so the periods
+//! are long: rescues are for faults, not for pacing.
 //!
 //! # What the crate does
 //! Parking uses a `may::sync::Blocker` of the crate's own ([`CoroutinePark`]),
@@ -125,14 +123,27 @@ pub(crate) fn current() -> Arc<CoroutinePark> {
 /// spurious wake-up), and a cancel unwinds out of it. The caller re-checks
 /// its condition after every return, and must call [`leave_nested`] once it
 /// has stopped parking.
-pub(crate) fn park(park: &CoroutinePark, round: u32) {
+pub(crate) fn park(park: &CoroutinePark, round: u32) -> Resumed {
     // Relaxed: read only by this coroutine (and its slot's drop; see `Slot`).
     park.possibly_nested.store(true, Ordering::Relaxed);
-    // The result tells a timeout (the rescue, or a rescue timer of an earlier
-    // park of this park that may had not removed yet), or a cancel seen while
-    // already unwinding, which returns at once: all are spurious wake-ups to
-    // the caller's loop.
-    let _ = park.blocker.park(Some(rescue_after(round)));
+    // A timeout is the rescue, or a rescue timer of an earlier park of this
+    // park that may had not removed yet; a cancel seen while already
+    // unwinding returns at once. To the caller's loop, all are spurious
+    // wake-ups.
+    match park.blocker.park(Some(rescue_after(round))) {
+        Err(may::coroutine::ParkError::Timeout) => Resumed::ByTimer,
+        Ok(()) | Err(may::coroutine::ParkError::Canceled) => Resumed::InPlace,
+    }
+}
+
+/// How a [`park`] returned, which tells [`leave_nested`] whether the
+/// coroutine may be running nested inside the park's registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resumed {
+    /// Unparked (or cancelled): possibly nested.
+    InPlace,
+    /// Resumed by may's timer thread, from its expiry handler: not nested.
+    ByTimer,
 }
 
 /// The most doublings of the rescue period: 1 s doubled six times is 64 s.
@@ -146,10 +157,21 @@ pub(crate) fn rescue_after(round: u32) -> Duration {
 }
 
 /// Leaves a nested resumption of the coroutine's park by yielding once, then
-/// clears the mark (see the module docs). A cancel raised by the yield
-/// unwinds from here with the mark still set, as it must.
-pub(crate) fn leave_nested(park: &CoroutinePark) {
-    may::coroutine::yield_now();
+/// clears the mark (see the module docs); `last` is how the wait's last park
+/// returned. A cancel raised by the yield unwinds from here with the mark
+/// still set, as it must.
+///
+/// A coroutine that may's timer resumed runs on may's timer thread, called
+/// from its expiry handler rather than from inside the park's `subscribe`,
+/// so it has no nested frame to leave; it does not yield, because a yield
+/// off a worker thread puts the coroutine on may's global queue, which a
+/// worker serves only once its local queue is empty. (With that yield, one
+/// rescued coroutine stalled a one-worker select storm for over a minute
+/// while its peers kept the local queue busy.)
+pub(crate) fn leave_nested(park: &CoroutinePark, last: Resumed) {
+    if last == Resumed::InPlace {
+        may::coroutine::yield_now();
+    }
     // Relaxed: as in `park`.
     park.possibly_nested.store(false, Ordering::Relaxed);
 }

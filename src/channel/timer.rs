@@ -195,8 +195,8 @@ mod tests {
             let registered = watch(&park, Instant::now());
             // The longest rescue period (64 s) is beyond the test's 30 s
             // patience, so only the timer ends this park in time.
-            parker::park(&park, u32::MAX);
-            parker::leave_nested(&park);
+            let last = parker::park(&park, u32::MAX);
+            parker::leave_nested(&park, last);
             drop(registered);
             let _ = done_tx.send(());
         });
@@ -217,8 +217,8 @@ mod tests {
             drop(watch(&park, Instant::now() + Duration::from_millis(1)));
             let _ = park_tx.send(Arc::clone(&park));
             // As above: a rescue would come after the test's 100 ms check.
-            parker::park(&park, u32::MAX);
-            parker::leave_nested(&park);
+            let last = parker::park(&park, u32::MAX);
+            parker::leave_nested(&park, last);
             let _ = done_tx.send(());
         });
         let park = park_rx.recv().expect("the coroutine runs");

@@ -141,21 +141,23 @@ impl Waiter {
     fn park_coroutine(&self, park: &Arc<CoroutinePark>, deadline: Option<Instant>) {
         let watch = deadline.map(|deadline| timer::watch(park, deadline));
         let mut rounds = 0u32;
+        let mut last = None;
         while self.selected().is_none() {
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 break;
             }
-            parker::park(park, rounds);
+            last = Some(parker::park(park, rounds));
             rounds = rounds.saturating_add(1);
         }
         // Deregistered first, so that the timer cannot unpark the yield below.
         drop(watch);
-        if rounds > 0 {
+        if let Some(last) = last {
             // may may have resumed us nested inside the park's registration;
             // one yield leaves that frame before the coroutine runs on (and
             // a cancel raised here unwinds with the park marked, see
-            // `parker`).
-            parker::leave_nested(park);
+            // `parker`). A coroutine that may's timer resumed has no such
+            // frame and does not yield.
+            parker::leave_nested(park, last);
         }
     }
 

@@ -9,7 +9,11 @@ use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 
 /// The receiving half of a channel of flavour `F`. Clone it for more
 /// consumers: each message goes to exactly one of them. When the last clone is
-/// dropped, sends fail and the messages still queued are dropped.
+/// dropped, sends fail and the messages still queued are dropped before the
+/// drop returns, also the ones a racing send was storing at that moment (a
+/// send that returns `Ok` stored a message that is either received or
+/// dropped here; none waits for the last handle to go).
+
 pub struct Receiver<T: Send, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }

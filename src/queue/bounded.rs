@@ -121,6 +121,12 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
     /// Both ends claim with a `SeqCst` CAS on the counters `len` reads.
     const CLAIMS_SEQCST: bool = true;
 
+    /// Waits for the stores still landing in the closed ring, evicting ones
+    /// included (see `Ring::drain`).
+    fn drain_on_disconnect(&self) -> Vec<T> {
+        self.0.drain()
+    }
+
     /// The ring, allocated in full when the channel is built.
     fn allocated_bytes(&self) -> Option<usize> {
         Some(self.0.slot_bytes())

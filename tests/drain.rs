@@ -300,3 +300,54 @@ fn a_slot_lent_across_the_last_receiver_is_dropped_when_it_lands() {
     );
     drop(tx);
 }
+
+// ------------------------------------------------------------ unwind safety
+
+/// Every public handle is `UnwindSafe` and `RefUnwindSafe`, as
+/// crossbeam-channel's are, whatever the message type: a caught panic
+/// leaves the channel consistent, so `catch_unwind(|| drop(rx))` needs no
+/// `AssertUnwindSafe`.
+mod unwind_safety {
+    use std::cell::Cell;
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+
+    use may_channel::flavors::{
+        BoundedBlocking, LatestN, PriorityBounded, PriorityUnbounded, RendezvousMpmc,
+        UnboundedMpmc, WorkStealingMpmc,
+    };
+    use may_channel::queue::Slots;
+    use may_channel::{Channel, Receiver, Sender, broadcast, spsc};
+    use static_assertions::assert_impl_all;
+
+    /// Neither `Sync` nor unwind safe itself.
+    type M = Cell<u32>;
+
+    macro_rules! handles {
+        ($($flavour:ty),* $(,)?) => {$(
+            assert_impl_all!(Sender<M, $flavour>: UnwindSafe, RefUnwindSafe);
+            assert_impl_all!(Receiver<M, $flavour>: UnwindSafe, RefUnwindSafe);
+            assert_impl_all!(may_channel::IntoIter<M, $flavour>: UnwindSafe, RefUnwindSafe);
+            assert_impl_all!(may_channel::Iter<'static, M, $flavour>: UnwindSafe, RefUnwindSafe);
+        )*};
+    }
+
+    handles!(
+        UnboundedMpmc,
+        BoundedBlocking<4>,
+        LatestN<4>,
+        RendezvousMpmc,
+        PriorityUnbounded,
+        PriorityBounded<4>,
+        WorkStealingMpmc,
+        Channel<Slots<4>>,
+    );
+
+    assert_impl_all!(spsc::Sender<M>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(spsc::Receiver<M>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(spsc::Sender<M, spsc::Bounded<4>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(spsc::Receiver<M, spsc::Bounded<4>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(spsc::IntoIter<M, spsc::Bounded<4>>: UnwindSafe, RefUnwindSafe);
+
+    assert_impl_all!(broadcast::Sender<u32>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(broadcast::Subscriber<u32>: UnwindSafe, RefUnwindSafe);
+}

@@ -13,7 +13,9 @@ use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 /// drop returns, also the ones a racing send was storing at that moment (a
 /// send that returns `Ok` stored a message that is either received or
 /// dropped here; none waits for the last handle to go).
-
+///
+/// The handles are `UnwindSafe`, so `std::panic::catch_unwind(|| drop(rx))`
+/// needs no `AssertUnwindSafe`.
 pub struct Receiver<T: Send, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }
@@ -184,6 +186,10 @@ impl<T: Send, F: Flavor> Drop for Receiver<T, F> {
         self.shared.remove_receiver();
     }
 }
+
+// As for `Sender` (see there).
+impl<T: Send, F: Flavor> std::panic::UnwindSafe for Receiver<T, F> {}
+impl<T: Send, F: Flavor> std::panic::RefUnwindSafe for Receiver<T, F> {}
 
 impl<T: Send, F: Flavor> fmt::Debug for Receiver<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

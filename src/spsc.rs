@@ -44,7 +44,9 @@
 //!   handles (a select runs on the task that holds them), and the builder
 //!   makes them: `ChannelBuilder::new().spsc_bounded::<64>().build_spsc()`.
 //!
-//! Like the MPMC handles, both are `UnwindSafe` and `RefUnwindSafe`.
+//! Like the MPMC handles, both are `UnwindSafe` and `RefUnwindSafe`, and a
+//! panicking message `Drop` during the receiver's drop is resumed after every
+//! queued message was dropped (see [`crate::Receiver`]).
 //!
 //! A message still costs the core's checks around the queue (the closed
 //! flag, one load of the waiting receivers' count); `benches/peers.rs`

@@ -1,5 +1,6 @@
 //! When the last receiver goes, every message a send stored is dropped at
-//! once, also the stores that were landing while it went.
+//! once, also the stores that were landing while it went; and a message
+//! whose `Drop` panics does not abort the process.
 //!
 //! The race tests run three senders flat out (OS threads, then may
 //! coroutines) while the last receiver is dropped, then check, with every
@@ -8,10 +9,11 @@
 
 mod common;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-use common::{Runner, within};
+use common::{DropLog, Runner, within};
 use may_channel::flavors::{
     BoundedBlocking, FirstN, LatestN, PriorityBounded, PriorityUnbounded, RendezvousMpmc,
     UnboundedMpmc, WorkStealingMpmc,
@@ -299,6 +301,114 @@ fn a_slot_lent_across_the_last_receiver_is_dropped_when_it_lands() {
         "published after the last receiver: dropped at once"
     );
     drop(tx);
+}
+
+// ------------------------------------------------------- panicking drops
+
+/// A message whose drop panics (after recording it) when `panics` is set.
+struct Bomb {
+    id: usize,
+    panics: bool,
+    log: Arc<DropLog>,
+}
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        // Recorded through a `Tracked` so that `DropLog` counts it.
+        drop(self.log.item(self.id));
+        if self.panics {
+            panic!("message {} panics in drop", self.id);
+        }
+    }
+}
+
+/// `panicking` of `total` messages panic when dropped; which ones.
+fn bombs(log: &Arc<DropLog>, total: usize, panicking: &[usize]) -> Vec<Bomb> {
+    (0..total)
+        .map(|id| Bomb {
+            id,
+            panics: panicking.contains(&id),
+            log: Arc::clone(log),
+        })
+        .collect()
+}
+
+/// Drops a handle under `catch_unwind` without `AssertUnwindSafe` (the
+/// handles are unwind safe); returns whether it panicked.
+fn drop_panics<H: std::panic::UnwindSafe>(handle: H) -> bool {
+    catch_unwind(move || drop(handle)).is_err()
+}
+
+fn quiet_panics<R>(f: impl FnOnce() -> R) -> R {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+}
+
+/// The last receiver's drop, with two and three panicking messages among
+/// five: the first panic comes out of the drop, every message is dropped
+/// exactly once (none leaked, none twice), and the process lives on.
+#[test]
+fn panicking_messages_do_not_abort_when_the_last_receiver_goes() {
+    quiet_panics(|| {
+        for panicking in [&[1, 3][..], &[0, 2, 4][..]] {
+            let log = DropLog::new(5);
+            let (tx, rx) = UnboundedMpmc::new();
+            for bomb in bombs(&log, 5, panicking) {
+                assert!(tx.send(bomb).is_ok());
+            }
+            assert!(drop_panics(rx), "the first panic propagates");
+            log.assert_all_dropped_once();
+            assert!(tx.is_disconnected());
+            assert!(!drop_panics(tx), "nothing is left for the last handle");
+        }
+    });
+}
+
+/// The same when the receiver is the last handle of all (the senders went
+/// first and left messages for it), for the MPMC and the spsc handles, and
+/// for a receiver that is not the last one (nothing is dropped then).
+#[test]
+fn panicking_messages_do_not_abort_when_the_last_handle_goes() {
+    quiet_panics(|| {
+        for panicking in [&[1, 3][..], &[0, 2, 4][..]] {
+            for case in 0..3 {
+                let log = DropLog::new(5);
+                match case {
+                    0 => {
+                        let (tx, rx) = BoundedBlocking::<8>::new();
+                        for bomb in bombs(&log, 5, panicking) {
+                            assert!(tx.send(bomb).is_ok());
+                        }
+                        drop(tx);
+                        assert!(drop_panics(rx), "the first panic propagates");
+                    }
+                    1 => {
+                        let (tx, rx) = UnboundedMpmc::new();
+                        for bomb in bombs(&log, 5, panicking) {
+                            assert!(tx.send(bomb).is_ok());
+                        }
+                        let rx2 = rx.clone();
+                        drop(tx);
+                        assert!(!drop_panics(rx), "not the last receiver");
+                        assert_eq!(log.total(), 0);
+                        assert!(drop_panics(rx2));
+                    }
+                    _ => {
+                        let (tx, rx) = spsc::bounded::<_, 8>();
+                        for bomb in bombs(&log, 5, panicking) {
+                            assert!(tx.send(bomb).is_ok());
+                        }
+                        drop(tx);
+                        assert!(drop_panics(rx));
+                    }
+                }
+                log.assert_all_dropped_once();
+            }
+        }
+    });
 }
 
 // ------------------------------------------------------------ unwind safety

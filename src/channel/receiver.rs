@@ -14,8 +14,16 @@ use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 /// send that returns `Ok` stored a message that is either received or
 /// dropped here; none waits for the last handle to go).
 ///
-/// The handles are `UnwindSafe`, so `std::panic::catch_unwind(|| drop(rx))`
-/// needs no `AssertUnwindSafe`.
+/// # Panics
+///
+/// If a queued message's `Drop` panics while the last receiver drops them,
+/// the remaining messages are still dropped, each exactly once, and then the
+/// first panic is resumed out of the receiver's `drop` (later ones are
+/// discarded; if the thread is already unwinding, all are). The process is
+/// never aborted by two panicking messages. The same holds when the last
+/// handle of the channel drops messages that arrived after the last
+/// receiver's drain. The handles are `UnwindSafe`, so
+/// `std::panic::catch_unwind(|| drop(rx))` needs no `AssertUnwindSafe`.
 pub struct Receiver<T: Send, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }

@@ -1,6 +1,7 @@
 //! The state every handle of one channel shares, and the one implementation
 //! of each operation.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use crossbeam_utils::{Backoff, CachePadded};
@@ -214,6 +215,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     /// peek left at the head go first: they are the oldest. Called by the
     /// last receiver, and after it by a zero-copy publish (`lent_published`),
     /// whose slot landed after this drain.
+    ///
+    /// A message whose `Drop` panics does not stop the others (see
+    /// [`DropAll`]); the first panic is resumed once all are dropped.
     fn drop_queued(&self) {
         if Self::QUEUE_CLOSES {
             // The thread that set the flag may not have closed the queue yet
@@ -232,12 +236,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         // publish sees this receiver gone and drains after it. (`disconnect`
         // fences only when it set the flag.)
         fence(Ordering::SeqCst);
+        let mut dropping = DropAll::new();
         let backoff = Backoff::new();
         loop {
             let front = self.front.drain();
             for envelope in front.into_iter().chain(self.queue.drain_on_disconnect()) {
                 self.metrics.on_evict(envelope.stamp);
-                drop(envelope.msg);
+                dropping.drop_one(envelope.msg);
             }
             // A closed queue may still hold stores that claimed their place
             // before the close and are writing it (each is one non-blocking
@@ -248,6 +253,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             }
             backoff.snooze();
         }
+        dropping.finish();
     }
 
     /// `close`: stops sends for good and wakes every waiter; `true` if this
@@ -1190,13 +1196,55 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 impl<T: Send, F: Flavor> Drop for Shared<T, F> {
     fn drop(&mut self) {
         // Whatever is still queued (left by a cancelled hand-over, say) is
-        // dropped with the queue; report it to the sink first so its figures
-        // balance.
+        // dropped here, reported to the sink first so that its figures
+        // balance; a panicking `Drop` does not stop the others (`DropAll`).
+        let mut dropping = DropAll::new();
         for envelope in self.front.drain() {
             self.metrics.on_evict(envelope.stamp);
+            dropping.drop_one(envelope.msg);
         }
         while let Some(envelope) = self.queue.pop(0) {
             self.metrics.on_evict(envelope.stamp);
+            dropping.drop_one(envelope.msg);
+        }
+        dropping.finish();
+    }
+}
+
+/// Drops the messages a channel discards in bulk (its last receiver's drain,
+/// its own drop), one by one, so that a message whose `Drop` panics neither
+/// leaks the rest nor, by a second panic while the first unwinds, aborts the
+/// process: each drop runs under `catch_unwind`, and the first panic is
+/// resumed once every message is dropped (later ones are discarded). On a
+/// thread that is already unwinding, nothing is resumed (that would abort).
+struct DropAll {
+    first_panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl DropAll {
+    fn new() -> Self {
+        Self { first_panic: None }
+    }
+
+    fn drop_one<M>(&mut self, msg: M) {
+        // `AssertUnwindSafe`: the closure owns the message and touches
+        // nothing else, so nothing is left half-updated if it unwinds.
+        let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(move || drop(msg))) else {
+            return;
+        };
+        if self.first_panic.is_none() {
+            self.first_panic = Some(payload);
+        } else {
+            // A payload's own drop may panic too: contained the same way.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        }
+    }
+
+    fn finish(self) {
+        if let Some(payload) = self.first_panic {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
         }
     }
 }
@@ -1439,6 +1487,31 @@ mod tests {
             assert!(waited, "the drop did not wait for the evicting store");
         });
         assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    /// The channel's own drop, with messages pushed after the last
+    /// receiver's drain (straight into the queue here, as a cancelled
+    /// hand-over leaves one): two and three of them panic in drop; all are
+    /// dropped once, the first panic comes out, nothing aborts.
+    #[test]
+    fn panicking_messages_do_not_abort_the_channels_drop() {
+        for bombs in [&[1, 3][..], &[0, 2, 4][..]] {
+            let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+            // A queue that does not close itself, so that it still takes
+            // the pushes below.
+            let (tx, rx) = Channel::<Prioritized<Unbounded>>::new::<Live>();
+            drop(rx);
+            for id in 0..5 {
+                let envelope = tx.shared().envelope(Live::new(&live, bombs.contains(&id)));
+                assert!(tx.shared().queue.push(envelope, 0).is_ok());
+            }
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let unwound = std::panic::catch_unwind(move || drop(tx));
+            std::panic::set_hook(hook);
+            assert!(unwound.is_err(), "the first panic propagates");
+            assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+        }
     }
 
     /// Runs `f` on a fresh thread, inside a may coroutine when asked;

@@ -44,6 +44,10 @@
 //!   handles (a select runs on the task that holds them), and the builder
 //!   makes them: `ChannelBuilder::new().spsc_bounded::<64>().build_spsc()`.
 //!
+//! Like the MPMC handles, both are `UnwindSafe` and `RefUnwindSafe`, and a
+//! panicking message `Drop` during the receiver's drop is resumed after every
+//! queued message was dropped (see [`crate::Receiver`]).
+//!
 //! A message still costs the core's checks around the queue (the closed
 //! flag, one load of the waiting receivers' count); `benches/peers.rs`
 //! measures the flavour as `may_channel spsc` on the single-producer,
@@ -54,3 +58,11 @@ pub use crate::channel::exclusive::{
     channel_of,
 };
 pub use crate::queue::{Spsc, SpscBounded};
+
+// As for the MPMC handles (`channel/sender.rs`): a caught panic leaves the
+// channel consistent. (`NotSync`, a `PhantomData<Cell<()>>`, and the queue's
+// `UnsafeCell`s would otherwise keep them from being unwind safe.)
+impl<T: Send, F: SpscFlavor> std::panic::UnwindSafe for Sender<T, F> {}
+impl<T: Send, F: SpscFlavor> std::panic::RefUnwindSafe for Sender<T, F> {}
+impl<T: Send, F: SpscFlavor> std::panic::UnwindSafe for Receiver<T, F> {}
+impl<T: Send, F: SpscFlavor> std::panic::RefUnwindSafe for Receiver<T, F> {}

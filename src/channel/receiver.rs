@@ -9,7 +9,21 @@ use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 
 /// The receiving half of a channel of flavour `F`. Clone it for more
 /// consumers: each message goes to exactly one of them. When the last clone is
-/// dropped, sends fail and the messages still queued are dropped.
+/// dropped, sends fail and the messages still queued are dropped before the
+/// drop returns, also the ones a racing send was storing at that moment (a
+/// send that returns `Ok` stored a message that is either received or
+/// dropped here; none waits for the last handle to go).
+///
+/// # Panics
+///
+/// If a queued message's `Drop` panics while the last receiver drops them,
+/// the remaining messages are still dropped, each exactly once, and then the
+/// first panic is resumed out of the receiver's `drop` (later ones are
+/// discarded; if the thread is already unwinding, all are). The process is
+/// never aborted by two panicking messages. The same holds when the last
+/// handle of the channel drops messages that arrived after the last
+/// receiver's drain. The handles are `UnwindSafe`, so
+/// `std::panic::catch_unwind(|| drop(rx))` needs no `AssertUnwindSafe`.
 pub struct Receiver<T: Send, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }
@@ -180,6 +194,10 @@ impl<T: Send, F: Flavor> Drop for Receiver<T, F> {
         self.shared.remove_receiver();
     }
 }
+
+// As for `Sender` (see there).
+impl<T: Send, F: Flavor> std::panic::UnwindSafe for Receiver<T, F> {}
+impl<T: Send, F: Flavor> std::panic::RefUnwindSafe for Receiver<T, F> {}
 
 impl<T: Send, F: Flavor> fmt::Debug for Receiver<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

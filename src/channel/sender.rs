@@ -127,6 +127,15 @@ impl<T: Send, F: Flavor> Drop for Sender<T, F> {
     }
 }
 
+// Like crossbeam-channel's handles: a panic caught around a channel
+// operation leaves the channel consistent (every operation's cleanup runs in
+// `Drop` guards, and a message whose `Drop` panicked is gone, not half
+// there), so observing it after the panic is sound. The channel's interior
+// mutability (slots in `UnsafeCell`s) would otherwise keep `Arc<Shared>`
+// from being unwind safe.
+impl<T: Send, F: Flavor> std::panic::UnwindSafe for Sender<T, F> {}
+impl<T: Send, F: Flavor> std::panic::RefUnwindSafe for Sender<T, F> {}
+
 impl<T: Send, F: Flavor> fmt::Debug for Sender<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")

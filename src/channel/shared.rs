@@ -1,6 +1,7 @@
 //! The state every handle of one channel shares, and the one implementation
 //! of each operation.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use crossbeam_utils::{Backoff, CachePadded};
@@ -200,16 +201,57 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         // AcqRel: as in `remove_sender`.
         if self.receiver_count.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.disconnect();
-            // Nobody can receive any more: drop what is queued now, exactly
-            // once (a message pushed by a racing sender after this drain is
-            // dropped with the queue when the last handle goes). Messages a
-            // peek left at the head go first: they are the oldest.
+            self.drop_queued();
+        }
+    }
+
+    /// Nobody can receive any more: drops every message the channel holds,
+    /// exactly once, before returning, including the ones that sends which
+    /// passed their check before the disconnect are still storing (so a send
+    /// that returned `Ok` stored a message that was either received or is
+    /// dropped here, never one that waits for the last handle). Messages a
+    /// peek left at the head go first: they are the oldest. Called by the
+    /// last receiver, and after it by a zero-copy publish (`lent_published`),
+    /// whose slot landed after this drain.
+    ///
+    /// A message whose `Drop` panics does not stop the others (see
+    /// [`DropAll`]); the first panic is resumed once all are dropped.
+    fn drop_queued(&self) {
+        if Self::QUEUE_CLOSES {
+            // The thread that set the flag may not have closed the queue yet
+            // (a racing `close`, or the last sender): close it here, so that
+            // every store still to claim a place is refused.
+            self.queue.close();
+        } else {
+            // Every send that passed its check before the disconnect has
+            // stored when this returns (see `close.rs`: the `SeqCst` swap in
+            // `disconnect`, which read or set the flag, stands in for the
+            // receiver's flag load there).
+            self.in_flight.wait_idle();
+        }
+        // The second half of the pair with `lent_published`'s fence: a slot
+        // published before that fence is seen by the pops below, or that
+        // publish sees this receiver gone and drains after it. (`disconnect`
+        // fences only when it set the flag.)
+        fence(Ordering::SeqCst);
+        let mut dropping = DropAll::new();
+        let backoff = Backoff::new();
+        loop {
             let front = self.front.drain();
             for envelope in front.into_iter().chain(self.queue.drain_on_disconnect()) {
                 self.metrics.on_evict(envelope.stamp);
-                drop(envelope.msg);
+                dropping.drop_one(envelope.msg);
             }
+            // A closed queue may still hold stores that claimed their place
+            // before the close and are writing it (each is one non-blocking
+            // call): wait for them as `last_take` does. Bracketed stores have
+            // all landed (above).
+            if !Self::QUEUE_CLOSES || self.queue.is_empty() {
+                break;
+            }
+            backoff.snooze();
         }
+        dropping.finish();
     }
 
     /// `close`: stops sends for good and wakes every waiter; `true` if this
@@ -350,6 +392,15 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         // set), or after it, and then the close's `notify_all` found the
         // receiver linked and woke it (waker invariant 4).
         if self.disconnected.load(Ordering::Relaxed) {
+            // Relaxed, by the same fence argument: `remove_receiver`
+            // decrements, then fences (`drop_queued`) and drains. If that
+            // fence came after ours, its drain sees the slot published; if
+            // before, this load reads the decrement, and the slot (with
+            // whatever is queued behind it) is dropped here.
+            if self.receiver_count.load(Ordering::Relaxed) == 0 {
+                self.drop_queued();
+                return;
+            }
             self.receivers.notify_all();
         } else {
             self.receivers.notify_many(1);
@@ -1031,15 +1082,56 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 
 impl<T: Send, F: Flavor> Drop for Shared<T, F> {
     fn drop(&mut self) {
-        // Whatever is still queued (pushed after the last receiver's drain, or
-        // left by a cancelled hand-over, or left at the head by a peek) is
-        // dropped with the queue; report it to the sink first so its figures
-        // balance.
+        // Whatever is still queued (left by a cancelled hand-over, say) is
+        // dropped here, reported to the sink first so that its figures
+        // balance; a panicking `Drop` does not stop the others (`DropAll`).
+        let mut dropping = DropAll::new();
         for envelope in self.front.drain() {
             self.metrics.on_evict(envelope.stamp);
+            dropping.drop_one(envelope.msg);
         }
         while let Some(envelope) = self.queue.pop(0) {
             self.metrics.on_evict(envelope.stamp);
+            dropping.drop_one(envelope.msg);
+        }
+        dropping.finish();
+    }
+}
+
+/// Drops the messages a channel discards in bulk (its last receiver's drain,
+/// its own drop), one by one, so that a message whose `Drop` panics neither
+/// leaks the rest nor, by a second panic while the first unwinds, aborts the
+/// process: each drop runs under `catch_unwind`, and the first panic is
+/// resumed once every message is dropped (later ones are discarded). On a
+/// thread that is already unwinding, nothing is resumed (that would abort).
+struct DropAll {
+    first_panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl DropAll {
+    fn new() -> Self {
+        Self { first_panic: None }
+    }
+
+    fn drop_one<M>(&mut self, msg: M) {
+        // `AssertUnwindSafe`: the closure owns the message and touches
+        // nothing else, so nothing is left half-updated if it unwinds.
+        let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(move || drop(msg))) else {
+            return;
+        };
+        if self.first_panic.is_none() {
+            self.first_panic = Some(payload);
+        } else {
+            // A payload's own drop may panic too: contained the same way.
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+        }
+    }
+
+    fn finish(self) {
+        if let Some(payload) = self.first_panic {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
         }
     }
 }
@@ -1154,6 +1246,121 @@ mod tests {
             assert!(waited, "the receiver did not wait for the claimed slot");
         });
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    }
+
+    /// Counts itself alive: +1 when made, -1 when dropped; panics in drop
+    /// when `bomb` is set (after counting).
+    struct Live {
+        live: std::sync::Arc<std::sync::atomic::AtomicIsize>,
+        bomb: bool,
+    }
+
+    impl Live {
+        fn new(live: &std::sync::Arc<std::sync::atomic::AtomicIsize>, bomb: bool) -> Self {
+            live.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Self {
+                live: std::sync::Arc::clone(live),
+                bomb,
+            }
+        }
+    }
+
+    impl Drop for Live {
+        fn drop(&mut self) {
+            self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            if self.bomb {
+                panic!("a message that panics in drop");
+            }
+        }
+    }
+
+    /// A store that claimed its ring slot before the last receiver went and
+    /// writes it afterwards: the receiver's drop must wait for it and drop
+    /// the message, not leave it for the channel's last handle. Held open on
+    /// purpose, so without the wait this fails every time.
+    #[test]
+    fn the_last_receiver_waits_for_a_claimed_slot_and_drops_it() {
+        if !<Bounded<4> as crate::queue::QueueStrategy>::Queue::<u32>::CLOSES {
+            return; // 32-bit targets bracket the ring's stores instead.
+        }
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+        let (tx, rx) = Channel::<Bounded<4>>::new::<Live>();
+        tx.send(Live::new(&live, false)).unwrap();
+        let ring = tx.shared().queue.ring();
+        let position = ring.claim_tail().expect("room");
+        std::thread::scope(|scope| {
+            let dropper = scope.spawn(move || drop(rx));
+            // Not a timing assertion: the drop must wait however long the
+            // store takes; this only makes it likely to be waiting.
+            std::thread::sleep(Duration::from_millis(20));
+            let waited = !dropper.is_finished();
+            ring.write_claimed(position, tx.shared().envelope(Live::new(&live, false)));
+            dropper.join().unwrap();
+            assert!(waited, "the drop did not wait for the claimed slot");
+        });
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert!(matches!(
+            tx.try_send(Live::new(&live, false)),
+            Err(TrySendError::Disconnected(_))
+        ));
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    /// An evicting store (`DropOldest`) that took the oldest slot before the
+    /// last receiver went and stores the newcomer afterwards: for that
+    /// moment the ring's counters say "empty", and the drain must still wait
+    /// for it (`Ring::drain`).
+    #[test]
+    fn the_last_receiver_waits_for_an_evicting_store() {
+        if !<Bounded<4> as crate::queue::QueueStrategy>::Queue::<u32>::CLOSES {
+            return;
+        }
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+        let (tx, rx) = Channel::<
+            Bounded<1>,
+            crate::wait::SpinThenPark,
+            crate::backpressure::DropOldest,
+        >::new::<Live>();
+        tx.send(Live::new(&live, false)).unwrap();
+        let ring = tx.shared().queue.ring();
+        // The evicting store's first half: the oldest slot, claimed as a
+        // receiver and read, not released.
+        let (oldest, position) = ring.evict_oldest().expect("full");
+        drop(oldest);
+        std::thread::scope(|scope| {
+            let dropper = scope.spawn(move || drop(rx));
+            std::thread::sleep(Duration::from_millis(20));
+            let waited = !dropper.is_finished();
+            ring.land_evicted(position, tx.shared().envelope(Live::new(&live, false)));
+            dropper.join().unwrap();
+            assert!(waited, "the drop did not wait for the evicting store");
+        });
+        assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    /// The channel's own drop, with messages pushed after the last
+    /// receiver's drain (straight into the queue here, as a cancelled
+    /// hand-over leaves one): two and three of them panic in drop; all are
+    /// dropped once, the first panic comes out, nothing aborts.
+    #[test]
+    fn panicking_messages_do_not_abort_the_channels_drop() {
+        for bombs in [&[1, 3][..], &[0, 2, 4][..]] {
+            let live = std::sync::Arc::new(std::sync::atomic::AtomicIsize::new(0));
+            // A queue that does not close itself, so that it still takes
+            // the pushes below.
+            let (tx, rx) = Channel::<Prioritized<Unbounded>>::new::<Live>();
+            drop(rx);
+            for id in 0..5 {
+                let envelope = tx.shared().envelope(Live::new(&live, bombs.contains(&id)));
+                assert!(tx.shared().queue.push(envelope, 0).is_ok());
+            }
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let unwound = std::panic::catch_unwind(move || drop(tx));
+            std::panic::set_hook(hook);
+            assert!(unwound.is_err(), "the first panic propagates");
+            assert_eq!(live.load(std::sync::atomic::Ordering::SeqCst), 0);
+        }
     }
 
     /// Runs `f` on a fresh thread, inside a may coroutine when asked;

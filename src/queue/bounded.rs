@@ -171,6 +171,15 @@ impl<T: Send> RawQueue<T> for DynBoundedQueue<T> {
     /// who only watch readiness, whom the meeting place wakes itself.)
     const CLAIMS_SEQCST: bool = true;
 
+    /// The ring's drain (see `Ring::drain`); a meeting place stores nothing
+    /// (each waiting sender still holds its message and takes it back).
+    fn drain_on_disconnect(&self) -> Vec<T> {
+        match &self.meeting {
+            None => self.ring.drain(),
+            Some(_) => Vec::new(),
+        }
+    }
+
     fn allocated_bytes(&self) -> Option<usize> {
         Some(match &self.meeting {
             None => self.ring.slot_bytes(),
@@ -242,6 +251,12 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
 
     /// Both ends claim with a `SeqCst` CAS on the counters `len` reads.
     const CLAIMS_SEQCST: bool = true;
+
+    /// Waits for the stores still landing in the closed ring, evicting ones
+    /// included (see `Ring::drain`).
+    fn drain_on_disconnect(&self) -> Vec<T> {
+        self.0.drain()
+    }
 
     /// The ring, allocated in full when the channel is built.
     fn allocated_bytes(&self) -> Option<usize> {

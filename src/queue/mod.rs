@@ -405,6 +405,13 @@ pub trait RawQueue<T>: Send + Sync {
     /// Removes everything still stored, for the channel to drop when its
     /// last receiver goes. Handoff queues keep their item (its sender takes
     /// it back), so they return nothing here.
+    ///
+    /// Called with no receiver left and no store able to start: the core
+    /// first waits out every store in flight (or, for a queue that
+    /// [closes itself](Self::CLOSES), closes it; it then calls this again
+    /// until [`is_empty`](Self::is_empty), so stores that claimed their
+    /// place before the close are taken as they land). It may be called
+    /// again later (a zero-copy slot that lands after the drain).
     fn drain_on_disconnect(&self) -> Vec<T> {
         let mut items = Vec::new();
         while let Some(item) = self.pop(0) {

@@ -238,47 +238,61 @@ impl<T> Ring<T> {
             // Acquire: as in `pop`.
             let ready = slot.sequence.load(Ordering::Acquire) == published(head);
             let full_at_head = tail == head.wrapping_add(self.capacity());
-            if ready
-                && full_at_head
-                && self
-                    .head
-                    .compare_exchange(
-                        head,
-                        head.wrapping_add(1),
-                        // SeqCst: a claim, as in `pop` (see "Claims and the
-                        // channel's wake-ups"); the slot is ordered by its
-                        // sequence, read above with Acquire.
-                        Ordering::SeqCst,
-                        Ordering::Relaxed,
-                    )
-                    .is_ok()
-            {
-                // We own position `head`. The tail cannot pass
-                // `head + capacity` while that slot is unreleased, and it was
-                // there already, so it is there now, and no other sender can
-                // claim it (the slot's sequence is not `free(head + capacity)`).
-                let oldest = {
-                    // SAFETY: we claimed `head`, whose slot was published, so
-                    // it holds an initialised value that only we may read.
-                    unsafe { (*slot.value.get()).assume_init_read() }
-                };
-                let position = head.wrapping_add(self.capacity());
-                // No other sender moves the tail from here (above), but a
-                // close may set `CLOSED` meanwhile: an add keeps the bit.
-                // This store claimed its place (the slot it emptied) before
-                // that close, so it lands. SeqCst: a claim, as in `push`;
-                // receivers learn of the new message from its sequence.
-                let before = self.tail.fetch_add(1, Ordering::SeqCst);
-                debug_assert_eq!(
-                    before & !CLOSED,
-                    position,
-                    "the tail moved past a held slot"
-                );
-                self.write(slot, position, item);
-                return Ok(Some(oldest));
+            if ready && full_at_head {
+                if let Some((oldest, position)) = self.take_oldest_at(head) {
+                    self.store_evicted(position, item);
+                    return Ok(Some(oldest));
+                }
             }
             backoff.snooze();
         }
+    }
+
+    /// `push_evicting`'s first half: claims position `head` as a receiver,
+    /// if the head is still there, and reads its message without releasing
+    /// the slot; returns it with the position the newcomer takes. The caller
+    /// saw the slot published and the ring full at `head`
+    /// (`tail == head + capacity`), and must then call
+    /// [`store_evicted`](Self::store_evicted).
+    fn take_oldest_at(&self, head: usize) -> Option<(T, usize)> {
+        self.head
+            .compare_exchange(
+                head,
+                head.wrapping_add(1),
+                // SeqCst: a claim, as in `pop` (see "Claims and the
+                // channel's wake-ups"); the slot is ordered by its
+                // sequence, read by the caller with Acquire.
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            )
+            .ok()?;
+        // We own position `head`. The tail cannot pass `head + capacity`
+        // while that slot is unreleased, and it was there already, so it is
+        // there now, and no other sender can claim it (the slot's sequence is
+        // not `free(head + capacity)`).
+        let slot = self.slot(head);
+        // SAFETY: we claimed `head`, whose slot was published, so it holds
+        // an initialised value that only we may read.
+        let oldest = unsafe { (*slot.value.get()).assume_init_read() };
+        Some((oldest, head.wrapping_add(self.capacity())))
+    }
+
+    /// `push_evicting`'s second half: moves the tail past `position` (the
+    /// one [`take_oldest_at`](Self::take_oldest_at) returned) and stores
+    /// `item` in the slot it emptied.
+    fn store_evicted(&self, position: usize, item: T) {
+        // No other sender moves the tail from here (above), but a close may
+        // set `CLOSED` meanwhile: an add keeps the bit. This store claimed its
+        // place (the slot it emptied) before that close, so it lands. SeqCst:
+        // a claim, as in `push`; receivers learn of the new message from its
+        // sequence.
+        let before = self.tail.fetch_add(1, Ordering::SeqCst);
+        debug_assert_eq!(
+            before & !CLOSED,
+            position,
+            "the tail moved past a held slot"
+        );
+        self.write(self.slot(position), position, item);
     }
 
     /// Writes `item` into the slot of `position` (claimed by the caller) and
@@ -334,6 +348,48 @@ impl<T> Ring<T> {
         }
     }
 
+    /// Takes every message, for a channel whose last receiver went, once no
+    /// store can claim a new position: the ring is [closed](Self::close), or
+    /// the caller waited out every store (the channel's bracket). Waits
+    /// (spinning, then yielding) for the stores still under way, each inside
+    /// one non-blocking call: a store that claimed its position and is
+    /// writing it, and an evicting store ([`push_evicting`](Self::push_evicting))
+    /// that took the oldest slot as a receiver and has not yet stored the
+    /// newcomer there. The latter leaves the counters saying "empty" for a
+    /// moment (it claims the head before it moves the tail), so only the
+    /// slots tell.
+    pub(crate) fn drain(&self) -> Vec<T> {
+        let backoff = Backoff::new();
+        let mut items = Vec::new();
+        loop {
+            while let Some(item) = self.pop() {
+                items.push(item);
+            }
+            if self.is_empty() && !self.take_in_progress() {
+                return items;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Whether a slot is held by a taker between its claim and its release:
+    /// its sequence says "published" for a position the head has passed.
+    /// With no receiver left, only an evicting store does that, and it then
+    /// stores into that very slot. (Positions stay below 2^62 for centuries,
+    /// so the halved sequence compares with the head without wrapping.)
+    fn take_in_progress(&self) -> bool {
+        // Acquire: pairs with an evicting store's `SeqCst` claim of the head,
+        // which it made after reading the slot published (Acquire): a head
+        // that counts the claim comes with that slot's sequence, or a later
+        // one (its publish of the newcomer, also odd).
+        let head = self.head.load(Ordering::Acquire);
+        self.slots.iter().any(|slot| {
+            // Acquire: as above.
+            let sequence = slot.sequence.load(Ordering::Acquire);
+            sequence & 1 == 1 && head.wrapping_sub(sequence >> 1) as isize > 0
+        })
+    }
+
     /// Whether nothing is stored (a snapshot).
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
@@ -362,6 +418,20 @@ impl<T> Ring<T> {
     /// stopped between its claim and its release, for tests.
     pub(crate) fn claim_head(&self) -> Option<usize> {
         claim(&self.head, |p| &self.slot(p).sequence, published)
+    }
+
+    /// The first half of an evicting store on a full ring, as
+    /// `push_evicting` plays it: the oldest message and the newcomer's
+    /// position. Finish with [`store_evicted`](Self::store_evicted).
+    pub(crate) fn evict_oldest(&self) -> Option<(T, usize)> {
+        let head = self.head.load(Ordering::Relaxed);
+        self.take_oldest_at(head)
+    }
+
+    /// Finishes an evicting store begun with
+    /// [`evict_oldest`](Self::evict_oldest).
+    pub(crate) fn land_evicted(&self, position: usize, item: T) {
+        self.store_evicted(position, item);
     }
 
     /// Finishes a take claimed with [`claim_head`](Self::claim_head).

@@ -30,10 +30,11 @@
 //! spawning and joining are outside the clock.
 //!
 //! Messages per timed run ([`messages`]): 1,000,000 on every `seq` case and
-//! on `unbounded` and `cap1024`; 200,000 on `cap0` and `cap1` with two or
+//! on `unbounded` and `cap1024`; 100,000 on `cap0` and `cap1` with two or
 //! more tasks (`spsc`, `mpsc`, `mpmc`), where every message is a hand-over
-//! between tasks and the slowest peers move well under a million messages a
-//! second. `MAY_CHANNEL_BENCH_QUICK=1` uses 20,000 everywhere, two processes
+//! between tasks and the slowest contenders (thread-parking ones: std, flume,
+//! our `Park`) move 50,000 to 250,000 messages a second on a 2-core VM, so
+//! that one run takes up to two seconds and a process half a minute. `MAY_CHANNEL_BENCH_QUICK=1` uses 20,000 everywhere, two processes
 //! per case and a shorter warm-up and measurement: a smoke pass of a few
 //! minutes, not a measurement (the report says so).
 //!
@@ -80,8 +81,9 @@
 //!
 //! Because every process runs one case, a case that deadlocks cannot take
 //! may's workers away from the cases after it. Every timed run reports to a
-//! watchdog; a run that does not finish within 5 s (the first, the trial,
-//! or any later one: stalls of the peers that park workers are intermittent)
+//! watchdog; a run that does not finish in time (the trial within 5 s, a
+//! later one within 5 s or four times the trial's time, whichever is longer:
+//! stalls of the peers that park workers are intermittent)
 //! prints `STALLED: <bench id>`, is appended to `target/criterion/stalled.txt`
 //! and to the JSON lines, and its process exits. A case that stalled is not
 //! run again in the later rounds, and the report shows it as stalled. As a
@@ -132,6 +134,10 @@ const QUICK_PROCESSES: usize = 2;
 const CHILD_LIMIT: Duration = Duration::from_secs(120);
 /// Criterion samples per process; the process's figure is their median.
 const SAMPLES: usize = 10;
+/// A timed run after the trial counts as stalled only past this many times
+/// the trial's time (and past `common::WATCHDOG`): the slowest contenders
+/// take seconds per run on `cap0` and `cap1`.
+const STALL_FACTOR: u32 = 4;
 /// The JSON-lines file, in the criterion directory, that the children append
 /// their samples to.
 const RUNS_FILE: &str = "peers-runs.jsonl";
@@ -149,7 +155,7 @@ const LARGE: usize = 1024;
 /// Capacity marker of the peers' unbounded channels.
 const UNBOUNDED: usize = usize::MAX;
 
-/// Messages per timed run: a million where messages stream, 200,000 where
+/// Messages per timed run: a million where messages stream, 100,000 where
 /// every message is a hand-over between tasks (`cap0`, and `cap1` outside
 /// `seq`); 20,000 in a quick pass. Divisible by `FOUR * FOUR`.
 fn messages(shape: Shape, capacity: Capacity) -> usize {
@@ -158,7 +164,7 @@ fn messages(shape: Shape, capacity: Capacity) -> usize {
     }
     match (shape, capacity) {
         (Shape::Seq, _) | (_, Capacity::Unbounded | Capacity::Large) => 1_000_000,
-        (_, Capacity::Zero | Capacity::One) => 200_000,
+        (_, Capacity::Zero | Capacity::One) => 100_000,
     }
 }
 
@@ -1032,7 +1038,10 @@ fn json(s: &str) -> String {
 /// What a measuring child keeps between criterion's calls.
 struct Measuring {
     pool: Pool,
-    watch: std::sync::mpsc::Sender<bool>,
+    watch: std::sync::mpsc::Sender<Option<Duration>>,
+    /// How long a run may take before it counts as stalled: `WATCHDOG` for
+    /// the trial, then also at least `STALL_FACTOR` times the trial's time.
+    limit: Duration,
     /// `(iterations, elapsed)` of every call criterion made, warm-up first.
     calls: Vec<(u64, Duration)>,
 }
@@ -1040,9 +1049,9 @@ struct Measuring {
 impl Measuring {
     /// One timed run, under the watchdog.
     fn run(&self, case: &Case) -> Duration {
-        let _ = self.watch.send(true);
+        let _ = self.watch.send(Some(self.limit));
         let elapsed = case.timed_run(&self.pool);
-        let _ = self.watch.send(false);
+        let _ = self.watch.send(None);
         elapsed
     }
 }
@@ -1082,12 +1091,14 @@ fn run_case(id: &str) -> ExitCode {
             if tag.process == 1 {
                 common::clear_stall(id);
             }
-            let measuring = Measuring {
+            let mut measuring = Measuring {
                 pool: Pool::new(case.runtime, case.shape.pool_size()),
                 watch: watch(&tag),
+                limit: common::WATCHDOG,
                 calls: Vec::new(),
             };
-            measuring.run(&case); // the trial
+            let trial = measuring.run(&case);
+            measuring.limit = common::WATCHDOG.max(trial * STALL_FACTOR);
             measuring
         });
         b.iter_custom(|iters| {
@@ -1119,35 +1130,35 @@ fn run_case(id: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Watches the timed runs: `true` says a run started, `false` that it ended.
-/// A run that takes longer than `WATCHDOG` stalled (these stalls are
+/// Watches the timed runs: `Some(limit)` says a run started, `None` that it
+/// ended. A run that takes longer than its limit stalled (these stalls are
 /// intermittent, so every run is watched): it is logged and the process
 /// exits, leaving the stuck tasks to die with it. Dropping the sender ends
 /// the watch.
-fn watch(tag: &Tag) -> std::sync::mpsc::Sender<bool> {
-    let (watch, events) = std::sync::mpsc::channel::<bool>();
+fn watch(tag: &Tag) -> std::sync::mpsc::Sender<Option<Duration>> {
+    let (watch, events) = std::sync::mpsc::channel::<Option<Duration>>();
     let tag = tag.clone();
     std::thread::spawn(move || {
         let mut runs = 0u64;
         loop {
             // Idle between runs: criterion's analysis is not watched.
-            match events.recv() {
-                Ok(true) => {}
-                Ok(false) => continue,
+            let limit = match events.recv() {
+                Ok(Some(limit)) => limit,
+                Ok(None) => continue,
                 Err(_) => return,
-            }
-            match events.recv_timeout(common::WATCHDOG) {
+            };
+            match events.recv_timeout(limit) {
                 Ok(_) => runs += 1,
                 Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
-                    let limit = common::WATCHDOG.as_secs();
+                    let limit = limit.as_secs_f64();
                     let (k, n) = (tag.process, tag.processes);
                     let reason = if runs == 0 {
-                        format!("trial run not finished within {limit} s (process {k} of {n})")
+                        format!("trial run not finished within {limit:.0} s (process {k} of {n})")
                     } else {
                         format!(
                             "passed its trial run, then a timed run did not finish within \
-                             {limit} s (after {runs} runs; process {k} of {n})"
+                             {limit:.0} s (after {runs} runs; process {k} of {n})"
                         )
                     };
                     tag.record_stall(&reason);

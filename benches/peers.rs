@@ -81,8 +81,9 @@
 //!
 //! Because every process runs one case, a case that deadlocks cannot take
 //! may's workers away from the cases after it. Every timed run reports to a
-//! watchdog; a run that does not finish in time (the trial within 5 s, a
-//! later one within 5 s or four times the trial's time, whichever is longer:
+//! watchdog; a run that does not finish in time (the trial within 5 s, 2 s
+//! in a quick pass; a later one within that or four times the trial's
+//! time, whichever is longer:
 //! stalls of the peers that park workers are intermittent)
 //! prints `STALLED: <bench id>`, is appended to `target/criterion/stalled.txt`
 //! and to the JSON lines, and its process exits. A case that stalled is not
@@ -135,9 +136,20 @@ const CHILD_LIMIT: Duration = Duration::from_secs(120);
 /// Criterion samples per process; the process's figure is their median.
 const SAMPLES: usize = 10;
 /// A timed run after the trial counts as stalled only past this many times
-/// the trial's time (and past `common::WATCHDOG`): the slowest contenders
-/// take seconds per run on `cap0` and `cap1`.
+/// the trial's time (and past [`watchdog`]): the slowest contenders take
+/// seconds per run on `cap0` and `cap1`.
 const STALL_FACTOR: u32 = 4;
+
+/// How long the trial run may take: `common::WATCHDOG`, or 2 s in a quick
+/// pass, whose runs take well under half a second (a stall costs the whole
+/// limit, and a quick pass meets some forty of them).
+fn watchdog() -> Duration {
+    if common::quick() {
+        Duration::from_secs(2)
+    } else {
+        common::WATCHDOG
+    }
+}
 /// The JSON-lines file, in the criterion directory, that the children append
 /// their samples to.
 const RUNS_FILE: &str = "peers-runs.jsonl";
@@ -868,11 +880,7 @@ fn drive() -> ExitCode {
         } else {
             PROCESSES
         });
-    let run = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("the clock is past 1970")
-        .as_millis()
-        .to_string();
+    let run = epoch_ms().to_string();
     let started = Instant::now();
     let (mut stalled, mut failed) = (Vec::new(), Vec::new());
     let mut active = cases();
@@ -917,6 +925,9 @@ fn drive() -> ExitCode {
 fn run_child(exe: &std::path::Path, args: &[OsString], tag: &Tag) -> Outcome {
     let mut child = Command::new(exe)
         .args(args)
+        // Criterion would otherwise run `cargo metadata` in every child
+        // started under cargo to find this directory (0.1 s each).
+        .env("CRITERION_HOME", common::criterion_dir())
         .env(CASE_ENV, &tag.id)
         .env(RUN_ENV, &tag.run)
         .env(PROCESS_ENV, format!("{}/{}", tag.process, tag.processes))
@@ -990,9 +1001,10 @@ impl Tag {
     /// object's members, without braces), to the runs file.
     fn append(&self, fields: &str) {
         let line = format!(
-            "{{\"run\":{},\"id\":{},\"group\":{},\"function\":{},\"process\":{},\
-             \"processes\":{},\"quick\":{},{fields}}}\n",
+            "{{\"run\":{},\"written\":{},\"id\":{},\"group\":{},\"function\":{},\
+             \"process\":{},\"processes\":{},\"quick\":{},{fields}}}\n",
             json(&self.run),
+            epoch_ms(),
             json(&self.id),
             json(&self.group),
             json(&self.function),
@@ -1018,6 +1030,14 @@ impl Tag {
     }
 }
 
+/// Now, in milliseconds since the epoch.
+fn epoch_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is past 1970")
+        .as_millis()
+}
+
 /// `s` as a JSON string.
 fn json(s: &str) -> String {
     let mut out = String::from("\"");
@@ -1039,7 +1059,7 @@ fn json(s: &str) -> String {
 struct Measuring {
     pool: Pool,
     watch: std::sync::mpsc::Sender<Option<Duration>>,
-    /// How long a run may take before it counts as stalled: `WATCHDOG` for
+    /// How long a run may take before it counts as stalled: [`watchdog`] for
     /// the trial, then also at least `STALL_FACTOR` times the trial's time.
     limit: Duration,
     /// `(iterations, elapsed)` of every call criterion made, warm-up first.
@@ -1094,11 +1114,11 @@ fn run_case(id: &str) -> ExitCode {
             let mut measuring = Measuring {
                 pool: Pool::new(case.runtime, case.shape.pool_size()),
                 watch: watch(&tag),
-                limit: common::WATCHDOG,
+                limit: watchdog(),
                 calls: Vec::new(),
             };
             let trial = measuring.run(&case);
-            measuring.limit = common::WATCHDOG.max(trial * STALL_FACTOR);
+            measuring.limit = watchdog().max(trial * STALL_FACTOR);
             measuring
         });
         b.iter_custom(|iters| {

@@ -224,7 +224,8 @@ def load_peer_runs(criterion_dir):
             "samples": len(first["ns"]),
             "quick": any(r.get("quick") for r in records),
             "run": run,
-            "mtime": run / 1000,
+            # when the last process wrote its line (older lines: the run's start)
+            "mtime": max(r.get("written", run) for r in records) / 1000,
         }
     return results, stalls
 

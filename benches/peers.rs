@@ -90,10 +90,22 @@
 //! run again in the later rounds, and the report shows it as stalled. As a
 //! last resort, the parent kills a child that runs longer than two minutes.
 //!
+//! In coroutines the peers that park the worker stall on `spsc` too, not
+//! only with several producers: a coroutine woken from a thread that is not
+//! a may worker (the driver, handing out jobs and opening the gate) goes to
+//! a worker's global queue, round-robin, and a worker looks at that queue
+//! only when it has nothing else to run, never while a peer's `recv` holds
+//! its thread. Whether producer and consumer share a worker changes from
+//! run to run, so over a case's many timed runs it happens. (The earlier
+//! form of this bench spawned the two fresh for each iteration, which put
+//! them on different workers every time.)
+//!
 //! Run: `cargo bench --bench peers` (criterion arguments pass through to every
 //! case; a filter is matched as by criterion, e.g. `-- coroutines/mpmc`), then
-//! `python3 scripts/bench_report.py`. A full run takes about
-//! half an hour on two cores.
+//! `python3 scripts/bench_report.py`. A full run takes 30 to 40 minutes on
+//! two cores (236 cases, three processes each; a process of a fast case
+//! takes about 2 s, one of the slowest, thread-parking `cap1` cases about
+//! 6 s).
 
 mod common;
 

@@ -650,7 +650,9 @@ def write_report(path, results, stalls, loss, info, note, chart_name):
                  "they return: that works around a may 0.3.51 deadlock (a coroutine woken on may's "
                  "fast path that finishes inside `Park::subscribe` spins its worker for ever in "
                  "`Park::drop` when its last handle goes; `may_channel` parks coroutines on their "
-                 "own handle and so exposes it). See `benches/common/mod.rs`.")
+                 "own handle and so exposes it). See `benches/common/mod.rs`. The peers that park "
+                 "the worker stall in coroutines whenever a blocked task holds the worker that "
+                 "the task it waits for was queued on, on `spsc` too (see `benches/peers.rs`).")
     lines.append("")
     lines.append(f"![ratios]({chart_name})")
     lines.append("")

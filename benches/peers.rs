@@ -34,9 +34,11 @@
 //! more tasks (`spsc`, `mpsc`, `mpmc`), where every message is a hand-over
 //! between tasks and the slowest contenders (thread-parking ones: std, flume,
 //! our `Park`) move 50,000 to 250,000 messages a second on a 2-core VM, so
-//! that one run takes up to two seconds and a process half a minute. `MAY_CHANNEL_BENCH_QUICK=1` uses 20,000 everywhere, two processes
-//! per case and a shorter warm-up and measurement: a smoke pass of a few
-//! minutes, not a measurement (the report says so).
+//! that one run takes up to two seconds and a process up to half a minute.
+//!
+//! `MAY_CHANNEL_BENCH_QUICK=1` uses 20,000 messages everywhere, two
+//! processes per case and a shorter warm-up and measurement: a smoke pass of
+//! about five minutes, not a measurement (the report says so).
 //!
 //! # Processes, median and spread
 //!

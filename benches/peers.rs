@@ -2,9 +2,7 @@
 //! threads and from may coroutines?
 //!
 //! The workloads are those of crossbeam-channel's benchmark suite, with
-//! word-sized messages (`usize`) and a fixed number of messages per iteration;
-//! endpoints are created and producers/consumers spawned inside the timed
-//! iteration:
+//! word-sized messages (`usize`):
 //!
 //! | shape | what runs |
 //! |---|---|
@@ -19,6 +17,51 @@
 //! `may::sync::mpmc` out of its disconnect race, where one of several blocked
 //! receivers can sleep for ever). The sum of what arrived is checked, so a lost
 //! or duplicated message fails the run.
+//!
+//! # What is timed
+//!
+//! Only the channel traffic. A case's producers and consumers (threads or
+//! coroutines) are spawned once per process, before anything is measured,
+//! and wait for work (see [`Pool`]). For every timed run the driver creates
+//! fresh endpoints, hands one to each task and waits until every task has
+//! arrived at a start gate; the clock starts when the gate opens and stops
+//! at the last receive (the latest of the consumers' own timestamps, taken
+//! before they drop their endpoints). Creating and dropping endpoints,
+//! spawning and joining are outside the clock.
+//!
+//! Messages per timed run ([`messages`]): 1,000,000 on every `seq` case and
+//! on `unbounded` and `cap1024`; 100,000 on `cap0` and `cap1` with two or
+//! more tasks (`spsc`, `mpsc`, `mpmc`), where every message is a hand-over
+//! between tasks and the slowest contenders (thread-parking ones: std, flume,
+//! our `Park`) move 50,000 to 250,000 messages a second on a 2-core VM, so
+//! that one run takes up to two seconds and a process up to half a minute.
+//!
+//! `MAY_CHANNEL_BENCH_QUICK=1` uses 20,000 messages everywhere, two
+//! processes per case and a shorter warm-up and measurement: a smoke pass of
+//! about five minutes, not a measurement (the report says so).
+//!
+//! # Processes, median and spread
+//!
+//! Every case runs in a child process of this binary (the parent only drives
+//! them), `MAY_CHANNEL_BENCH_PROCESSES` times (default 3), each time a fresh
+//! process. The parent goes round-robin: process 1 of every case, then
+//! process 2 of every case, and so on, so that the processes of one case lie
+//! minutes apart and a slow spell of the machine hits every contender of a
+//! group alike instead of one contender's every process. Within a process,
+//! criterion drives the runs (`iter_custom`, flat sampling, 10 samples after
+//! a warm-up); the process's figure is the median of its 10 samples' time
+//! per run. `scripts/bench_report.py` reports, per case, the median of the
+//! processes' figures and their spread (min and max; relative spread =
+//! (max - min) / median).
+//!
+//! Criterion's own files cannot carry that: a case measured in several
+//! processes would have to be several baselines, and which baselines belong
+//! to the latest run is not recorded. So each child also appends its
+//! samples, as one JSON line, to `<criterion dir>/peers-runs.jsonl`, tagged
+//! with the run (the parent's start time), the process number and whether the
+//! run was quick; the report script reads that file and, per case, only the
+//! latest run that measured it. criterion still prints and saves its usual
+//! analysis of each process.
 //!
 //! Contenders: our default flavour for the capacity (`may_channel`:
 //! `UnboundedMpmc`, `RendezvousMpmc`, `BoundedBlocking<N>`) and the same queue
@@ -38,29 +81,47 @@
 //!
 //! # Stalls
 //!
-//! Every case runs in a child process of this binary (the parent only drives
-//! them), so a case that deadlocks cannot take may's workers away from the
-//! cases after it. The child first runs one iteration under a watchdog (a
-//! thread and `recv_timeout`, 5 s); a case that does not finish prints
-//! `STALLED: <bench id>`, is appended to `target/criterion/stalled.txt` and is
-//! not measured. Stalls of the peers that park workers are intermittent, so the
-//! watchdog stays on during measurement: a case whose iteration then takes
-//! longer than 5 s is logged the same way and its child exits (as a last
-//! resort, the parent kills a child that runs longer than two minutes).
+//! Because every process runs one case, a case that deadlocks cannot take
+//! may's workers away from the cases after it. Every timed run reports to a
+//! watchdog; a run that does not finish in time (the trial within 5 s, 2 s
+//! in a quick pass; a later one within that or four times the trial's
+//! time, whichever is longer:
+//! stalls of the peers that park workers are intermittent)
+//! prints `STALLED: <bench id>`, is appended to `target/criterion/stalled.txt`
+//! and to the JSON lines, and its process exits. A case that stalled is not
+//! run again in the later rounds, and the report shows it as stalled. As a
+//! last resort, the parent kills a child that runs longer than two minutes.
+//!
+//! In coroutines the peers that park the worker stall on `spsc` too, not
+//! only with several producers: a coroutine woken from a thread that is not
+//! a may worker (the driver, handing out jobs and opening the gate) goes to
+//! a worker's global queue, round-robin, and a worker looks at that queue
+//! only when it has nothing else to run, never while a peer's `recv` holds
+//! its thread. Whether producer and consumer share a worker changes from
+//! run to run, so over a case's many timed runs it happens. (The earlier
+//! form of this bench spawned the two fresh for each iteration, which put
+//! them on different workers every time.)
 //!
 //! Run: `cargo bench --bench peers` (criterion arguments pass through to every
-//! case; a filter is matched as by criterion, e.g. `-- coroutines/mpmc`).
-//! `MAY_CHANNEL_BENCH_QUICK=1` shrinks the workloads and the measurement for a
-//! fast pass.
+//! case; a filter is matched as by criterion, e.g. `-- coroutines/mpmc`), then
+//! `python3 scripts/bench_report.py`. A full run takes 30 to 40 minutes on
+//! two cores (236 cases, three processes each; a process of a fast case
+//! takes about 2 s, one of the slowest, thread-parking `cap1` cases about
+//! 6 s).
 
 mod common;
 
 use std::ffi::OsString;
-use std::hint::black_box;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
 use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use may_channel::backpressure::{Block, HasSend, Unlimited, ValidFor};
@@ -74,9 +135,38 @@ use may_channel::{Channel, Flavor, Receiver, Sender};
 
 /// The environment variable that tells a child process which case to run.
 const CASE_ENV: &str = "MAY_CHANNEL_BENCH_CASE";
-/// How long the parent waits for one case (trial and measurement) before it
-/// kills the child and logs the case as stalled.
+/// Tells a child which run it belongs to (the parent's start, in ms since
+/// the epoch) and which of how many processes of its case it is (`k/n`).
+const RUN_ENV: &str = "MAY_CHANNEL_BENCH_RUN";
+const PROCESS_ENV: &str = "MAY_CHANNEL_BENCH_PROCESS";
+/// How many fresh processes measure each case (default [`PROCESSES`], or
+/// [`QUICK_PROCESSES`] in a quick pass).
+const PROCESSES_ENV: &str = "MAY_CHANNEL_BENCH_PROCESSES";
+const PROCESSES: usize = 3;
+const QUICK_PROCESSES: usize = 2;
+/// How long the parent waits for one process of a case (trial and
+/// measurement) before it kills the child and logs the case as stalled.
 const CHILD_LIMIT: Duration = Duration::from_secs(120);
+/// Criterion samples per process; the process's figure is their median.
+const SAMPLES: usize = 10;
+/// A timed run after the trial counts as stalled only past this many times
+/// the trial's time (and past [`watchdog`]): the slowest contenders take
+/// seconds per run on `cap0` and `cap1`.
+const STALL_FACTOR: u32 = 4;
+
+/// How long the trial run may take: `common::WATCHDOG`, or 2 s in a quick
+/// pass, whose runs take well under half a second (a stall costs the whole
+/// limit, and a quick pass meets some forty of them).
+fn watchdog() -> Duration {
+    if common::quick() {
+        Duration::from_secs(2)
+    } else {
+        common::WATCHDOG
+    }
+}
+/// The JSON-lines file, in the criterion directory, that the children append
+/// their samples to.
+const RUNS_FILE: &str = "peers-runs.jsonl";
 
 /// Child exit codes besides success.
 const EXIT_STALLED: u8 = 3;
@@ -91,9 +181,17 @@ const LARGE: usize = 1024;
 /// Capacity marker of the peers' unbounded channels.
 const UNBOUNDED: usize = usize::MAX;
 
-/// Messages per iteration.
-fn messages() -> usize {
-    if common::quick() { 4_000 } else { 20_000 }
+/// Messages per timed run: a million where messages stream, 100,000 where
+/// every message is a hand-over between tasks (`cap0`, and `cap1` outside
+/// `seq`); 20,000 in a quick pass. Divisible by `FOUR * FOUR`.
+fn messages(shape: Shape, capacity: Capacity) -> usize {
+    if common::quick() {
+        return 20_000;
+    }
+    match (shape, capacity) {
+        (Shape::Seq, _) | (_, Capacity::Unbounded | Capacity::Large) => 1_000_000,
+        (_, Capacity::Zero | Capacity::One) => 100_000,
+    }
 }
 
 // ------------------------------------------------------------------ contenders
@@ -361,30 +459,14 @@ impl Runtime {
         }
     }
 
-    fn spawn<R, F>(self, f: F) -> Task<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
+    /// Starts `f` as a detached thread or coroutine.
+    fn spawn<F: FnOnce() + Send + 'static>(self, f: F) {
         match self {
-            Runtime::Threads => Task::Thread(std::thread::spawn(f)),
+            Runtime::Threads => drop(std::thread::spawn(f)),
             // Yields before returning: works around a may worker deadlock
-            // (see `common::go_yielding`).
-            Runtime::Coroutines => Task::Coroutine(common::go_yielding(f)),
-        }
-    }
-}
-
-enum Task<R> {
-    Thread(std::thread::JoinHandle<R>),
-    Coroutine(may::coroutine::JoinHandle<R>),
-}
-
-impl<R> Task<R> {
-    fn join(self) -> R {
-        match self {
-            Task::Thread(handle) => handle.join().unwrap(),
-            Task::Coroutine(handle) => handle.join().unwrap(),
+            // (see `common::go_yielding`); pool coroutines only return when
+            // the pool goes, but the workaround costs nothing.
+            Runtime::Coroutines => drop(common::go_yielding(f)),
         }
     }
 }
@@ -392,6 +474,94 @@ impl<R> Task<R> {
 /// may workers: one per core.
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Work handed to a pooled task.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A case's tasks, spawned once per process: each runs the jobs it is handed,
+/// one after another, so that spawning stays out of every timed run. The job
+/// queues are `may::sync::mpsc` channels, whose `recv` parks a coroutine as a
+/// coroutine and a thread as a thread.
+struct Pool {
+    tasks: Vec<may::sync::mpsc::Sender<Job>>,
+}
+
+impl Pool {
+    fn new(runtime: Runtime, tasks: usize) -> Pool {
+        let tasks = (0..tasks)
+            .map(|_| {
+                let (tx, rx) = may::sync::mpsc::channel::<Job>();
+                runtime.spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        job();
+                    }
+                });
+                tx
+            })
+            .collect();
+        Pool { tasks }
+    }
+
+    fn hand(&self, task: usize, job: Job) {
+        self.tasks[task]
+            .send(job)
+            .expect("pooled tasks live as long as the pool");
+    }
+}
+
+/// The start line of one timed run. Tasks park at it (a may `SyncFlag`
+/// parks a coroutine as a coroutine, a thread as a thread) until the driver
+/// opens it. Not a yielding spin: a may worker that always finds a spinning
+/// coroutine in its local queue never looks at its global queue, where the
+/// coroutines woken by the driver's thread wait, and the gate never fills.
+#[derive(Default)]
+struct Gate {
+    arrived: AtomicUsize,
+    open: may::sync::SyncFlag,
+}
+
+impl Gate {
+    fn arrive_and_wait(&self) {
+        // Relaxed: a count the driver only waits on; the task's endpoint
+        // came to it through its job queue, which orders everything else.
+        self.arrived.fetch_add(1, Ordering::Relaxed);
+        self.open.wait();
+    }
+
+    /// Opens the gate once `tasks` have arrived; returns the start of the
+    /// clock.
+    fn open_when_all(&self, tasks: usize) -> Instant {
+        while self.arrived.load(Ordering::Relaxed) < tasks {
+            std::thread::yield_now();
+        }
+        let start = Instant::now();
+        self.open.fire();
+        start
+    }
+}
+
+/// What a task reports after a run: the sum it received (0 for a producer)
+/// and, for a consumer, when its last receive returned; or why it panicked.
+type Report = Result<(usize, Option<Instant>), String>;
+
+/// A job that waits at `gate`, runs `work` and reports to `done`.
+fn job<F>(gate: &Arc<Gate>, done: &std::sync::mpsc::Sender<Report>, work: F) -> Job
+where
+    F: FnOnce() -> (usize, Option<Instant>) + Send + 'static,
+{
+    let (gate, done) = (Arc::clone(gate), done.clone());
+    Box::new(move || {
+        gate.arrive_and_wait();
+        let report = catch_unwind(AssertUnwindSafe(work)).map_err(|panic| {
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string())
+        });
+        let _ = done.send(report);
+    })
 }
 
 // ------------------------------------------------------------------- workloads
@@ -422,6 +592,17 @@ impl Shape {
             Shape::Seq | Shape::Spsc => (1, 1),
             Shape::Mpsc => (FOUR, 1),
             Shape::Mpmc => (FOUR, FOUR),
+        }
+    }
+
+    /// The tasks a pool needs for this shape.
+    fn pool_size(self) -> usize {
+        match self {
+            Shape::Seq => 1,
+            _ => {
+                let (producers, consumers) = self.tasks();
+                producers + consumers
+            }
         }
     }
 }
@@ -467,11 +648,9 @@ fn triangle(n: usize) -> usize {
     n * n.saturating_sub(1) / 2
 }
 
-/// One task sends `batch` messages, then receives them, until all are through.
-fn seq<C: Contender>(batch: usize) -> usize {
-    let total = messages();
-    let (txs, rxs) = C::endpoints(1, 1);
-    let (tx, rx) = (&txs[0], &rxs[0]);
+/// One task sends `batch` messages, then receives them, until `total` are
+/// through; returns the sum received.
+fn seq<C: Contender>(tx: &C::Tx, rx: &C::Rx, total: usize, batch: usize) -> usize {
     let (mut sent, mut sum) = (0, 0usize);
     while sent < total {
         let end = total.min(sent.saturating_add(batch));
@@ -483,61 +662,68 @@ fn seq<C: Contender>(batch: usize) -> usize {
         }
         sent = end;
     }
-    assert_eq!(sum, triangle(total), "lost or duplicated messages");
     sum
 }
 
-/// Producers send `messages()` in all; each consumer receives its fixed
-/// share.
-fn transfer<C: Contender>(runtime: Runtime, producers: usize, consumers: usize) -> usize {
-    let per_producer = messages() / producers;
-    let per_consumer = per_producer * producers / consumers;
-    assert_eq!(per_consumer * consumers, per_producer * producers);
-
-    let (txs, rxs) = C::endpoints(producers, consumers);
-    let receivers: Vec<Task<usize>> = rxs
-        .into_iter()
-        .map(|rx| {
-            runtime.spawn(move || {
-                (0..per_consumer).fold(0usize, |sum, _| sum.wrapping_add(C::recv(&rx)))
-            })
-        })
-        .collect();
-    let senders: Vec<Task<()>> = txs
-        .into_iter()
-        .map(|tx| runtime.spawn(move || (0..per_producer).for_each(|i| C::send(&tx, i))))
-        .collect();
-
-    senders.into_iter().for_each(Task::join);
-    let sum = receivers
-        .into_iter()
-        .map(Task::join)
-        .fold(0usize, usize::wrapping_add);
-    assert_eq!(
-        sum,
-        producers * triangle(per_producer),
-        "lost or duplicated messages"
-    );
-    sum
-}
-
-/// One iteration of `shape` through contender `C`, on `runtime`.
-fn workload<C: Contender>(runtime: Runtime, shape: Shape, capacity: Capacity) -> usize {
-    match shape {
-        Shape::Seq => {
-            let batch = capacity.seq_batch();
-            runtime.spawn(move || seq::<C>(batch)).join()
+/// One timed run of `shape` through contender `C` on the pool's tasks: the
+/// time from the opening of the start gate to the last receive.
+fn timed_run<C: Contender>(pool: &Pool, shape: Shape, capacity: Capacity) -> Duration {
+    let total = messages(shape, capacity);
+    let gate = Arc::new(Gate::default());
+    let (done, reports) = std::sync::mpsc::channel::<Report>();
+    let (producers, consumers) = shape.tasks();
+    let (mut txs, mut rxs) = C::endpoints(producers, consumers);
+    let expected = if shape == Shape::Seq {
+        let (tx, rx) = (
+            txs.pop().expect("one sender"),
+            rxs.pop().expect("one receiver"),
+        );
+        let batch = capacity.seq_batch();
+        // The endpoints drop when the closure returns, after the timestamp.
+        let work = move || (seq::<C>(&tx, &rx, total, batch), Some(Instant::now()));
+        pool.hand(0, job(&gate, &done, work));
+        triangle(total)
+    } else {
+        let per_producer = total / producers;
+        let per_consumer = per_producer * producers / consumers;
+        assert_eq!(per_consumer * consumers, per_producer * producers);
+        for (task, rx) in rxs.into_iter().enumerate() {
+            let work = move || {
+                let sum = (0..per_consumer).fold(0usize, |sum, _| sum.wrapping_add(C::recv(&rx)));
+                (sum, Some(Instant::now()))
+            };
+            pool.hand(task, job(&gate, &done, work));
         }
-        _ => {
-            let (producers, consumers) = shape.tasks();
-            transfer::<C>(runtime, producers, consumers)
+        for (task, tx) in txs.into_iter().enumerate() {
+            let work = move || {
+                (0..per_producer).for_each(|i| C::send(&tx, i));
+                (0, None)
+            };
+            pool.hand(consumers + task, job(&gate, &done, work));
+        }
+        producers * triangle(per_producer)
+    };
+    drop(done);
+
+    let tasks = shape.pool_size();
+    let start = gate.open_when_all(tasks);
+    let (mut sum, mut last) = (0usize, start);
+    for _ in 0..tasks {
+        match reports.recv().expect("every task reports") {
+            Ok((received, end)) => {
+                sum = sum.wrapping_add(received);
+                last = last.max(end.unwrap_or(start));
+            }
+            Err(panic) => panic!("a task panicked: {panic}"),
         }
     }
+    assert_eq!(sum, expected, "lost or duplicated messages");
+    last - start
 }
 
 // ----------------------------------------------------------------------- cases
 
-type Run = fn(Runtime, Shape, Capacity) -> usize;
+type Run = fn(&Pool, Shape, Capacity) -> Duration;
 
 /// A contender as the case list sees it.
 struct Entry {
@@ -554,7 +740,7 @@ fn entry<C: Contender>(name: &'static str) -> Entry {
         parks_coroutine: C::PARKS_COROUTINE,
         multi_producer: C::MULTI_PRODUCER,
         multi_consumer: C::MULTI_CONSUMER,
-        run: workload::<C>,
+        run: timed_run::<C>,
     }
 }
 
@@ -636,8 +822,8 @@ impl Case {
         format!("{}/{}", self.group(), self.name)
     }
 
-    fn run_once(&self) -> usize {
-        (self.run)(self.runtime, self.shape, self.capacity)
+    fn timed_run(&self, pool: &Pool) -> Duration {
+        (self.run)(pool, self.shape, self.capacity)
     }
 }
 
@@ -685,53 +871,53 @@ fn main() -> ExitCode {
     }
 }
 
-/// The parent: runs every case in a child process, one after another, and
-/// kills a child that outlives `CHILD_LIMIT`.
+/// What one child process of a case came to.
+enum Outcome {
+    Measured,
+    NotRun,
+    Stalled,
+    Failed(String),
+}
+
+/// The parent: runs every case in `MAY_CHANNEL_BENCH_PROCESSES` child
+/// processes, round-robin (process 1 of every case, then process 2 of every
+/// case that measured, ...), and kills a child that outlives `CHILD_LIMIT`.
 fn drive() -> ExitCode {
     let exe = std::env::current_exe().expect("the path of this bench binary");
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let processes = std::env::var(PROCESSES_ENV)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(if common::quick() {
+            QUICK_PROCESSES
+        } else {
+            PROCESSES
+        });
+    let run = epoch_ms().to_string();
     let started = Instant::now();
-    let (mut measured, mut stalled, mut failed) = (0, Vec::new(), Vec::new());
-    for case in cases() {
-        let id = case.id();
-        let mut child = Command::new(&exe)
-            .args(&args)
-            .env(CASE_ENV, &id)
-            .spawn()
-            .expect("start a bench child process");
-        let deadline = Instant::now() + CHILD_LIMIT;
-        let status = loop {
-            match child.try_wait().expect("poll the bench child") {
-                Some(status) => break Some(status),
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-                None => {
-                    // Only this child, by its own handle.
-                    child.kill().expect("kill the stalled bench child");
-                    child.wait().expect("reap the stalled bench child");
-                    break None;
+    let (mut stalled, mut failed) = (Vec::new(), Vec::new());
+    let mut active = cases();
+    for process in 1..=processes {
+        let mut next = Vec::new();
+        for case in active {
+            let tag = Tag::new(&case, &run, process, processes);
+            match run_child(&exe, &args, &tag) {
+                Outcome::Measured => next.push(case),
+                Outcome::NotRun => {}
+                Outcome::Stalled => stalled.push(format!("{} (process {process})", tag.id)),
+                Outcome::Failed(why) => {
+                    eprintln!("FAILED: {} ({why})", tag.id);
+                    failed.push(format!("{} ({why})", tag.id));
                 }
             }
-        };
-        match status.map(|s| s.code()) {
-            Some(Some(0)) => measured += 1,
-            Some(Some(code)) if code == i32::from(EXIT_NOT_RUN) => {}
-            Some(Some(code)) if code == i32::from(EXIT_STALLED) => stalled.push(id),
-            None => {
-                let reason = format!(
-                    "no result within {} s during measurement; child killed",
-                    CHILD_LIMIT.as_secs()
-                );
-                common::record_stall(&id, &reason);
-                stalled.push(id);
-            }
-            Some(other) => {
-                eprintln!("FAILED: {id} (child exit {other:?})");
-                failed.push(id);
-            }
         }
+        active = next;
     }
     println!(
-        "peers: {measured} cases measured, {} stalled, {} failed, in {:.0} s",
+        "peers: {} cases measured in {processes} processes each, {} stalled, {} failed, \
+         in {:.0} s (run {run})",
+        active.len(),
         stalled.len(),
         failed.len(),
         started.elapsed().as_secs_f64()
@@ -749,7 +935,163 @@ fn drive() -> ExitCode {
     }
 }
 
-/// A child: checks the case `id` under the watchdog, then measures it.
+/// Runs one process of a case and waits for it, up to `CHILD_LIMIT`.
+fn run_child(exe: &std::path::Path, args: &[OsString], tag: &Tag) -> Outcome {
+    let mut child = Command::new(exe)
+        .args(args)
+        // Criterion would otherwise run `cargo metadata` in every child
+        // started under cargo to find this directory (0.1 s each).
+        .env("CRITERION_HOME", common::criterion_dir())
+        .env(CASE_ENV, &tag.id)
+        .env(RUN_ENV, &tag.run)
+        .env(PROCESS_ENV, format!("{}/{}", tag.process, tag.processes))
+        .spawn()
+        .expect("start a bench child process");
+    let deadline = Instant::now() + CHILD_LIMIT;
+    let status = loop {
+        match child.try_wait().expect("poll the bench child") {
+            Some(status) => break status,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            None => {
+                // Only this child, by its own handle.
+                child.kill().expect("kill the stalled bench child");
+                child.wait().expect("reap the stalled bench child");
+                let reason = format!(
+                    "no result within {} s (process {} of {}); child killed",
+                    CHILD_LIMIT.as_secs(),
+                    tag.process,
+                    tag.processes
+                );
+                tag.record_stall(&reason);
+                return Outcome::Stalled;
+            }
+        }
+    };
+    match status.code() {
+        Some(0) => Outcome::Measured,
+        Some(code) if code == i32::from(EXIT_NOT_RUN) => Outcome::NotRun,
+        Some(code) if code == i32::from(EXIT_STALLED) => Outcome::Stalled,
+        other => Outcome::Failed(format!("child exit {other:?}, process {}", tag.process)),
+    }
+}
+
+/// Which measurement a record belongs to: the run, the case, the process.
+#[derive(Clone)]
+struct Tag {
+    run: String,
+    id: String,
+    group: String,
+    function: String,
+    process: usize,
+    processes: usize,
+}
+
+impl Tag {
+    fn new(case: &Case, run: &str, process: usize, processes: usize) -> Tag {
+        Tag {
+            run: run.to_string(),
+            id: case.id(),
+            group: case.group(),
+            function: case.name.clone(),
+            process,
+            processes,
+        }
+    }
+
+    /// The tag of the child this process is, from its environment.
+    fn from_env(case: &Case) -> Tag {
+        let run = std::env::var(RUN_ENV).unwrap_or_else(|_| "0".to_string());
+        let (process, processes) = std::env::var(PROCESS_ENV)
+            .ok()
+            .and_then(|v| {
+                let (k, n) = v.split_once('/')?;
+                Some((k.parse().ok()?, n.parse().ok()?))
+            })
+            .unwrap_or((1, 1));
+        Tag::new(case, &run, process, processes)
+    }
+
+    /// Appends one JSON line, this tag's fields and `fields` (a JSON
+    /// object's members, without braces), to the runs file.
+    fn append(&self, fields: &str) {
+        let line = format!(
+            "{{\"run\":{},\"written\":{},\"id\":{},\"group\":{},\"function\":{},\
+             \"process\":{},\"processes\":{},\"quick\":{},{fields}}}\n",
+            json(&self.run),
+            epoch_ms(),
+            json(&self.id),
+            json(&self.group),
+            json(&self.function),
+            self.process,
+            self.processes,
+            common::quick(),
+        );
+        let path = common::criterion_dir().join(RUNS_FILE);
+        fs::create_dir_all(path.parent().expect("the file sits in a directory"))
+            .expect("create the criterion directory");
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut file| file.write_all(line.as_bytes()))
+            .expect("append to the runs file");
+    }
+
+    /// Logs a stall in the stall log and in the runs file.
+    fn record_stall(&self, reason: &str) {
+        common::record_stall(&self.id, reason);
+        self.append(&format!("\"stalled\":{}", json(reason)));
+    }
+}
+
+/// Now, in milliseconds since the epoch.
+fn epoch_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is past 1970")
+        .as_millis()
+}
+
+/// `s` as a JSON string.
+fn json(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What a measuring child keeps between criterion's calls.
+struct Measuring {
+    pool: Pool,
+    watch: std::sync::mpsc::Sender<Option<Duration>>,
+    /// How long a run may take before it counts as stalled: [`watchdog`] for
+    /// the trial, then also at least `STALL_FACTOR` times the trial's time.
+    limit: Duration,
+    /// `(iterations, elapsed)` of every call criterion made, warm-up first.
+    calls: Vec<(u64, Duration)>,
+}
+
+impl Measuring {
+    /// One timed run, under the watchdog.
+    fn run(&self, case: &Case) -> Duration {
+        let _ = self.watch.send(Some(self.limit));
+        let elapsed = case.timed_run(&self.pool);
+        let _ = self.watch.send(None);
+        elapsed
+    }
+}
+
+/// A child: spawns the case's tasks, runs it once as a trial, then measures
+/// it, all under the watchdog, and appends its samples to the runs file.
 fn run_case(id: &str) -> ExitCode {
     let Some(case) = cases().into_iter().find(|case| case.id() == id) else {
         eprintln!("no bench case {id:?}");
@@ -757,94 +1099,107 @@ fn run_case(id: &str) -> ExitCode {
     };
     // Before any coroutine exists.
     may::config().set_workers(workers());
+    let tag = Tag::from_env(&case);
+    let messages = messages(case.shape, case.capacity);
 
     let quick = common::quick();
     let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(if quick { 100 } else { 300 }))
-        .measurement_time(Duration::from_millis(if quick { 300 } else { 1000 }))
+        .sample_size(SAMPLES)
+        .warm_up_time(Duration::from_millis(if quick { 20 } else { 300 }))
+        .measurement_time(Duration::from_millis(if quick { 100 } else { 1000 }))
         .nresamples(10_000)
         .without_plots()
         .configure_from_args();
     let mut group = criterion.benchmark_group(case.group());
     group
         .sampling_mode(SamplingMode::Flat)
-        .throughput(Throughput::Elements(messages() as u64));
+        .throughput(Throughput::Elements(messages as u64));
 
-    // Set once the case has passed its trial run: each measured iteration
-    // reports to the watchdog through it.
-    let mut heartbeat: Option<std::sync::mpsc::Sender<()>> = None;
+    // Set up on criterion's first call, which only comes if the filter
+    // selected the case.
+    let mut measuring: Option<Measuring> = None;
     group.bench_function(&case.name, |b| {
-        // Criterion calls this once per warm-up step and sample; check once,
-        // and only if the filter selected the case.
-        let beat = heartbeat.get_or_insert_with(|| {
-            check_case(&case, id);
-            watch_measurement(id.to_string())
+        let measuring = measuring.get_or_insert_with(|| {
+            // The stall log describes the latest run: a stall in any of its
+            // processes stays.
+            if tag.process == 1 {
+                common::clear_stall(id);
+            }
+            let mut measuring = Measuring {
+                pool: Pool::new(case.runtime, case.shape.pool_size()),
+                watch: watch(&tag),
+                limit: watchdog(),
+                calls: Vec::new(),
+            };
+            let trial = measuring.run(&case);
+            measuring.limit = watchdog().max(trial * STALL_FACTOR);
+            measuring
         });
-        b.iter(|| {
-            let sum = case.run_once();
-            let _ = beat.send(());
-            black_box(sum)
+        b.iter_custom(|iters| {
+            let elapsed = (0..iters).map(|_| measuring.run(&case)).sum();
+            measuring.calls.push((iters, elapsed));
+            elapsed
         });
     });
-    let ran = heartbeat.take().is_some();
     group.finish();
     criterion.final_summary();
-    if ran {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_NOT_RUN)
-    }
+    let Some(measuring) = measuring else {
+        return ExitCode::from(EXIT_NOT_RUN);
+    };
+    // Criterion's flat sampling calls the routine once per sample after
+    // its warm-up: the last calls are the samples.
+    let Some(samples) = measuring.calls.len().checked_sub(SAMPLES) else {
+        eprintln!("{id}: criterion took fewer than {SAMPLES} samples; nothing recorded");
+        return ExitCode::SUCCESS;
+    };
+    let samples = &measuring.calls[samples..];
+    let list = |f: &dyn Fn(&(u64, Duration)) -> String| {
+        samples.iter().map(f).collect::<Vec<_>>().join(",")
+    };
+    tag.append(&format!(
+        "\"messages\":{messages},\"iters\":[{}],\"ns\":[{}]",
+        list(&|(iters, _)| iters.to_string()),
+        list(&|(_, elapsed)| elapsed.as_nanos().to_string()),
+    ));
+    ExitCode::SUCCESS
 }
 
-/// Watches a measured case: every iteration sends a beat; if none comes for
-/// `WATCHDOG`, the case stalled after all (these stalls are intermittent), so
-/// it is logged and the process exits. Dropping the sender ends the watch.
-fn watch_measurement(id: String) -> std::sync::mpsc::Sender<()> {
-    let (beat, beats) = std::sync::mpsc::channel();
+/// Watches the timed runs: `Some(limit)` says a run started, `None` that it
+/// ended. A run that takes longer than its limit stalled (these stalls are
+/// intermittent, so every run is watched): it is logged and the process
+/// exits, leaving the stuck tasks to die with it. Dropping the sender ends
+/// the watch.
+fn watch(tag: &Tag) -> std::sync::mpsc::Sender<Option<Duration>> {
+    let (watch, events) = std::sync::mpsc::channel::<Option<Duration>>();
+    let tag = tag.clone();
     std::thread::spawn(move || {
-        let mut iterations = 0u64;
+        let mut runs = 0u64;
         loop {
-            match beats.recv_timeout(common::WATCHDOG) {
-                Ok(()) => iterations += 1,
+            // Idle between runs: criterion's analysis is not watched.
+            let limit = match events.recv() {
+                Ok(Some(limit)) => limit,
+                Ok(None) => continue,
+                Err(_) => return,
+            };
+            match events.recv_timeout(limit) {
+                Ok(_) => runs += 1,
                 Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {
-                    let reason = format!(
-                        "passed its trial run, then an iteration did not finish within {} s \
-                         during measurement (after {iterations} iterations)",
-                        common::WATCHDOG.as_secs()
-                    );
-                    common::record_stall(&id, &reason);
+                    let limit = limit.as_secs_f64();
+                    let (k, n) = (tag.process, tag.processes);
+                    let reason = if runs == 0 {
+                        format!("trial run not finished within {limit:.0} s (process {k} of {n})")
+                    } else {
+                        format!(
+                            "passed its trial run, then a timed run did not finish within \
+                             {limit:.0} s (after {runs} runs; process {k} of {n})"
+                        )
+                    };
+                    tag.record_stall(&reason);
                     std::process::exit(i32::from(EXIT_STALLED));
                 }
             }
         }
     });
-    beat
-}
-
-/// Runs the case once on a helper thread; exits the process (leaving the stuck
-/// tasks to die with it) if it stalls or fails.
-fn check_case(case: &Case, id: &str) {
-    common::clear_stall(id);
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
-    let (run, runtime, shape, capacity) = (case.run, case.runtime, case.shape, case.capacity);
-    std::thread::spawn(move || {
-        let _ = done_tx.send(run(runtime, shape, capacity));
-    });
-    match done_rx.recv_timeout(common::WATCHDOG) {
-        Ok(_) => {}
-        Err(RecvTimeoutError::Timeout) => {
-            let reason = format!(
-                "trial run not finished within {} s",
-                common::WATCHDOG.as_secs()
-            );
-            common::record_stall(id, &reason);
-            std::process::exit(i32::from(EXIT_STALLED));
-        }
-        Err(RecvTimeoutError::Disconnected) => {
-            eprintln!("FAILED: {id} (the trial run panicked)");
-            std::process::exit(i32::from(EXIT_FAILED));
-        }
-    }
+    watch
 }

@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
-"""Turn criterion's results into benches/REPORT.md and benches/chart.svg.
+"""Turn the benches' results into benches/REPORT.md and benches/chart.svg.
 
 Usage (from the repository root, after `cargo bench`):
 
     python3 scripts/bench_report.py [--target-dir target] [--note TEXT]
 
-Several passes (`cargo bench -- --save-baseline pass1`, then `pass2`, ...)
-make each case count with its fastest pass.
-
 Writes benches/REPORT.md, benches/chart.svg and the block between the
-bench-summary markers in README.md. Reads `<target-dir>/criterion/<group>/<function>/new/{benchmark,estimates}.json`
-(the median point estimate and the group's throughput), the stall log
-`<target-dir>/criterion/stalled.txt` written by benches/peers.rs and
-benches/select.rs, and `<target-dir>/criterion/may_select_lost.txt`. Every
-number in the outputs comes from those files; nothing is typed in.
+bench-summary markers in README.md. Reads:
+
+- `<target-dir>/criterion/peers-runs.jsonl`, the samples that
+  benches/peers.rs appends, one JSON line per process of a case (its
+  `MAY_CHANNEL_BENCH_PROCESSES` fresh processes, default 3). Each case counts
+  with the latest run that measured it: a process's figure is the median of
+  its samples' time per run, the case's the median over its processes, with
+  their min and max (the spread);
+- for the other benches, `<target-dir>/criterion/<group>/<function>/new/{benchmark,estimates}.json`
+  (the median point estimate and the group's throughput); several passes
+  (`cargo bench -- --save-baseline pass1`, then `pass2`, ...) count with
+  their median, and their min and max;
+- the stall log `<target-dir>/criterion/stalled.txt` written by
+  benches/select.rs (benches/peers.rs logs its stalls in the JSON lines too),
+  and `<target-dir>/criterion/may_select_lost.txt`.
+
+Every number in the outputs comes from those files; nothing is typed in.
+Data from a quick pass (`MAY_CHANNEL_BENCH_QUICK=1`) is marked as such in
+every output: a smoke pass is not a measurement.
 
 Standard library only.
 """
@@ -108,15 +119,27 @@ def pass_medians(case_dir, newest_mtime):
     return medians
 
 
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def spread_of(result):
+    """(max - min) / median of a result measured more than once, else None."""
+    if result.get("processes", result.get("passes", 1)) < 2 or not result["mps"]:
+        return None
+    return (result["max"] - result["min"]) / result["mps"]
+
+
 def load_results(criterion_dir):
-    """{(group, function): {"mps": M msg/s, "mtime": seconds, "passes": n}}
-    from criterion's files.
+    """{(group, function): {"mps": M msg/s (median), "min", "max", "mtime":
+    seconds, "passes": n}} from criterion's files, for every group but the
+    workloads of benches/peers.rs (see load_peer_runs).
 
     A case measured in several passes (`cargo bench -- --save-baseline
-    passN`, N = 1, 2, ...) counts with its fastest pass: this machine has
-    spells in which every contender runs at about half speed, and a pass
-    that caught one says nothing about the channel. Every contender gets the
-    same treatment."""
+    passN`, N = 1, 2, ...) counts with the median of its passes; min and max
+    say how far they spread."""
     results = {}
     for root, _dirs, files in os.walk(criterion_dir):
         if os.path.basename(root) != "new" or "benchmark.json" not in files:
@@ -133,17 +156,78 @@ def load_results(criterion_dir):
         throughput = bench.get("throughput") or {}
         elements = throughput.get("Elements")
         mtime = os.path.getmtime(estimates_path)
+        if WORKLOAD_GROUP.match(bench["group_id"]):
+            continue  # benches/peers.rs: from its JSON lines
         medians = pass_medians(os.path.dirname(root), mtime) or [estimates["median"]["point_estimate"]]
-        median_ns = min(medians)
-        if not elements or median_ns <= 0:
+        if not elements or min(medians) <= 0:
             continue
         key = (bench["group_id"], bench["function_id"])
+        rates = [elements / ns * 1e3 for ns in medians]  # elements per ns * 1e9 / 1e6
         results[key] = {
-            "mps": elements / median_ns * 1e3,  # elements per ns * 1e9 / 1e6
+            "mps": median(rates),
+            "min": min(rates),
+            "max": max(rates),
             "mtime": mtime,
             "passes": len(medians),
         }
     return results
+
+
+PEER_RUNS = "peers-runs.jsonl"
+
+
+def load_peer_runs(criterion_dir):
+    """({(group, function): result}, {bench id: stall reason}) from the JSON
+    lines of benches/peers.rs.
+
+    Each case counts with the latest run (the parent's start, ms since the
+    epoch) that has a line for it. A process's figure is the median of its
+    samples' time per run (ns / iterations); the case's M msg/s is the median
+    of its processes' figures, "min" and "max" their range. A stall in any
+    process of that run makes the case stalled."""
+    path = os.path.join(criterion_dir, PEER_RUNS)
+    by_case = {}
+    if not os.path.exists(path):
+        return {}, {}
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            try:
+                record = json.loads(line)
+                run = int(record["run"])
+            except (ValueError, KeyError) as err:
+                print(f"skipping {path}:{number}: {err}", file=sys.stderr)
+                continue
+            by_case.setdefault(record["id"], {}).setdefault(run, []).append(record)
+    results, stalls = {}, {}
+    for bench_id, runs in by_case.items():
+        run = max(runs)
+        records = runs[run]
+        first = records[0]
+        stalled = [r for r in records if "stalled" in r]
+        if stalled:
+            stalls[bench_id] = "; ".join(r["stalled"] for r in stalled)
+            continue
+        rates = []
+        for r in records:
+            per_run = median([ns / iters for ns, iters in zip(r["ns"], r["iters"]) if iters])
+            if per_run > 0:
+                rates.append(r["messages"] / per_run * 1e3)
+        if not rates:
+            continue
+        results[(first["group"], first["function"])] = {
+            "mps": median(rates),
+            "min": min(rates),
+            "max": max(rates),
+            "processes": len(rates),
+            "processes_asked": first["processes"],
+            "messages": first["messages"],
+            "samples": len(first["ns"]),
+            "quick": any(r.get("quick") for r in records),
+            "run": run,
+            # when the last process wrote its line (older lines: the run's start)
+            "mtime": max(r.get("written", run) for r in records) / 1000,
+        }
+    return results, stalls
 
 
 def load_stalls(criterion_dir):
@@ -205,10 +289,11 @@ def machine():
 class Cell:
     """One contender in one workload group: measured, stalled, or absent."""
 
-    def __init__(self, mps=None, stalled=None, parks=False):
+    def __init__(self, mps=None, stalled=None, parks=False, result=None):
         self.mps = mps
         self.stalled = stalled
         self.parks = parks
+        self.result = result or {}
 
 
 def workload_cells(results, stalls):
@@ -219,7 +304,7 @@ def workload_cells(results, stalls):
         if not match:
             continue
         name = function[: -len(PARKS)] if function.endswith(PARKS) else function
-        cell = Cell(mps=value["mps"], parks=function.endswith(PARKS))
+        cell = Cell(mps=value["mps"], parks=function.endswith(PARKS), result=value)
         table.setdefault(match.groups(), {})[name] = cell
     for bench_id, reason in stalls.items():
         group, _, function = bench_id.rpartition("/")
@@ -266,6 +351,44 @@ def summarize(cells, threads_cells=None):
     }
 
 
+def spread_stats(results):
+    """(median, worst, worst case id, cases) of the relative spread (max -
+    min) / median over the workload cases measured in two or more processes."""
+    spreads = sorted((spread_of(v), f"{g}/{f}") for (g, f), v in results.items()
+                     if WORKLOAD_GROUP.match(g) and spread_of(v) is not None)
+    if not spreads:
+        return None
+    worst, worst_id = spreads[-1]
+    return median([s for s, _ in spreads]), worst, worst_id, len(spreads)
+
+
+def fmt_pct(value):
+    return f"{value * 100:.0f}%"
+
+
+def spread_sentence(results):
+    stats = spread_stats(results)
+    if stats is None:
+        return "Every case ran in one process: no spread to report."
+    med, worst, worst_id, cases = stats
+    processes = sorted({v["processes"] for (g, _f), v in results.items() if WORKLOAD_GROUP.match(g)})
+    counts = (str(processes[0]) if len(processes) == 1
+              else f"{processes[0]} to {processes[-1]}")
+    return (f"Runs spread: each case ran in {counts} fresh processes; "
+            f"the relative spread of a case, (max − min) / median of its processes, is "
+            f"{fmt_pct(med)} at the median of the {cases} cases and {fmt_pct(worst)} at worst "
+            f"(`{worst_id}`); read a ratio that close to 1 as a tie.")
+
+
+def quick_pass(results):
+    return any(v.get("quick") for (g, _f), v in results.items() if WORKLOAD_GROUP.match(g))
+
+
+QUICK_BANNER = ("**Quick pass: not a measurement.** These figures come from "
+                "`MAY_CHANNEL_BENCH_QUICK=1` (20,000 messages per run, short sampling): "
+                "a smoke test of the harness, not a result.")
+
+
 def ratio(mps, other):
     if mps is None or other is None:
         return None
@@ -282,6 +405,17 @@ def fmt_mps(mps):
     if mps >= 0.1:
         return f"{mps:.2f}"
     return f"{mps:.3f}"
+
+
+def fmt_cell(cell):
+    """`median (min–max)`, and `[n]` if fewer processes than asked for."""
+    r = cell.result
+    text = fmt_mps(cell.mps)
+    if r.get("processes", 1) > 1:
+        text += f" ({fmt_mps(r['min'])}–{fmt_mps(r['max'])})"
+    if r.get("processes", 1) < r.get("processes_asked", 1):
+        text += f" [{r['processes']}]"
+    return text
 
 
 def fmt_ratio(value):
@@ -307,9 +441,9 @@ def summary_table(lines, cells_by_key, runtime):
     extra = " | ours / crossbeam on threads" if coroutines else ""
     lines.append(
         "| workload | may_channel | best of ours | best peer | ours / best peer "
-        f"| best ours / best peer | ours / may{extra} | stalled |"
+        f"| best ours / best peer | ours / may{extra} | spread: ours, best peer | stalled |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if coroutines else "") + "---|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if coroutines else "") + "---:|---|")
     for shape in SHAPES:
         for capacity in CAPACITIES:
             key = (runtime, shape, capacity)
@@ -323,10 +457,14 @@ def summary_table(lines, cells_by_key, runtime):
                 best_peer = "all stalled" if s["stalled"] else "—"
             stalled = ", ".join(s["stalled"]) if s["stalled"] else ""
             extra = f" | {fmt_ratio(s['vs_crossbeam_threads'])}" if coroutines else ""
+            cells = cells_by_key[key]
+            spreads = [spread_of(cells[name].result) if name in cells and cells[name].mps else None
+                       for name in [OURS, s["best_peer"][0] if s["best_peer"] else None]]
+            spread = ", ".join("—" if x is None else fmt_pct(x) for x in spreads)
             lines.append(
                 f"| {workload_name(shape, capacity)} | {ours} | {fmt_named(s['best_ours'])} "
                 f"| {best_peer} | **{fmt_ratio(s['vs_peer'])}** | {fmt_ratio(s['best_vs_peer'])} "
-                f"| {fmt_ratio(s['vs_may'])}{extra} | {stalled} |"
+                f"| {fmt_ratio(s['vs_may'])}{extra} | {spread} | {stalled} |"
             )
     lines.append("")
 
@@ -339,7 +477,9 @@ def workload_tables(lines, cells_by_key):
                 continue
             lines.append(f"### {shape}, {CAPACITY_WORDS[capacity]}")
             lines.append("")
-            lines.append(f"`may_channel` is `{DEFAULT_ALIAS[capacity]}`; M msg/s, median.")
+            lines.append(f"`may_channel` is `{DEFAULT_ALIAS[capacity]}`; M msg/s: the median "
+                         "over processes, (min–max) of the processes, and [processes] where "
+                         "fewer than the run asked for.")
             lines.append("")
             lines.append("| contender | threads | coroutines |")
             lines.append("|---|---:|---:|")
@@ -356,7 +496,7 @@ def workload_tables(lines, cells_by_key):
                     if cell.stalled:
                         row.append("**STALLED**")
                     else:
-                        row.append(fmt_mps(cell.mps) + (" †" if cell.parks else ""))
+                        row.append(fmt_cell(cell) + (" †" if cell.parks else ""))
                 if present:
                     lines.append(f"| {name} | {' | '.join(row)} |")
             for label, field in [
@@ -429,12 +569,26 @@ def select_table(lines, results, stalls, loss):
     lines.append("")
 
 
+def messages_sentence(workload):
+    """Messages per timed run, and on which workloads where it differs."""
+    by_count = {}
+    for (group, _f), v in workload.items():
+        by_count.setdefault(v["messages"], set()).add(group)
+    most = max(by_count, key=lambda n: len(by_count[n]))
+    parts = [f"{most:,}"]
+    for count in sorted(by_count, reverse=True):
+        if count != most:
+            names = sorted({g.split("/", 1)[1] for g in by_count[count]})
+            parts.append(f"{count:,} on {', '.join(names)}")
+    return "; ".join(parts)
+
+
 def write_report(path, results, stalls, loss, info, note, chart_name):
     cells_by_key = workload_cells(results, stalls)
     mtimes = [v["mtime"] for (g, _f), v in results.items()
               if WORKLOAD_GROUP.match(g) or g in SELECT_GROUPS or g in COST_GROUPS]
     lines = ["# Benchmark report", ""]
-    lines.append("Generated by `python3 scripts/bench_report.py` from criterion's results; "
+    lines.append("Generated by `python3 scripts/bench_report.py` from the benches' results; "
                  "do not edit by hand.")
     lines.append("")
     if note:
@@ -448,31 +602,57 @@ def write_report(path, results, stalls, loss, info, note, chart_name):
         lines.append(f"- results written {first:%Y-%m-%d %H:%M} – {last:%H:%M %Z} "
                      f"({(max(mtimes) - min(mtimes)) / 60:.0f} min from first to last)")
     lines.append(f"- report generated {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    passes = sorted({v["passes"] for v in results.values()})
-    if passes != [1]:
-        lines.append(f"- passes per case: {', '.join(map(str, passes))} (`cargo bench -- "
-                     "--save-baseline passN`, one whole run after the other); each case, ours "
-                     "and the peers' alike, counts with its fastest pass, so that a spell in "
-                     "which this machine runs everything at half speed does not decide a ratio")
+    workload = {k: v for k, v in results.items() if WORKLOAD_GROUP.match(k[0])}
+    runs = sorted({v["run"] for v in workload.values()})
+    if runs:
+        processes = sorted({v["processes_asked"] for v in workload.values()})
+        lines.append(f"- workloads (`benches/peers.rs`): {len(workload)} cases from "
+                     f"{len(runs)} run{'s' if len(runs) > 1 else ''} ("
+                     + ", ".join(f"`{r}`" for r in runs) + "), "
+                     f"{'/'.join(map(str, processes))} fresh processes per case, round-robin")
+        lines.append("- messages per timed run: " + messages_sentence(workload))
+        mixed = sorted({g for g, _f in workload
+                        if len({v["run"] for (g2, _f2), v in workload.items() if g2 == g}) > 1})
+        if mixed:
+            lines.append(f"- **mixed runs**: the contenders of {len(mixed)} group{'s' if len(mixed) > 1 else ''} come from different "
+                         f"runs (e.g. `{mixed[0]}`); their ratios were not measured side by side")
+    passes = sorted({v["passes"] for v in results.values() if "passes" in v})
+    if passes and passes != [1]:
+        lines.append(f"- other benches, passes per case: {', '.join(map(str, passes))} (`cargo bench -- "
+                     "--save-baseline passN`, one whole run after the other); each case counts "
+                     "with the median of its passes")
     lines.append("")
-    lines.append("Throughput is million messages per second (median of criterion's samples); a ratio "
+    if quick_pass(results):
+        lines.append(f"> {QUICK_BANNER}")
+        lines.append("")
+    lines.append(spread_sentence(results))
+    lines.append("")
+    lines.append("Throughput is million messages per second: for a workload, the median over the "
+                 "case's processes of each process's median time per timed run; a ratio "
                  "above 1 means `may_channel` is faster. *ours* is the default flavour for the "
                  "capacity, *best of ours* the fastest of the default, `Spin` and `Park` flavours "
                  "(and, unbounded `seq`/`spsc` only, the `spsc` handles, default and `Park`), "
                  "*best peer* the fastest measured of std, crossbeam-channel, flume, kanal and "
                  "`may::sync`, *may* the fastest `may::sync` channel (unbounded only: may has no "
-                 "bounded channel). † marks a peer whose blocking parks the may worker thread; "
-                 "**STALLED** means its trial run did not finish within the watchdog's limit and it "
-                 "was not measured.")
+                 "bounded channel). *spread* is (max − min) / median over the case's processes. "
+                 "† marks a peer whose blocking parks the may worker thread; "
+                 "**STALLED** means one of its timed runs (the trial included) did not finish within "
+                 "the watchdog's limit in one of its processes; a stalled case is not measured.")
     lines.append("")
-    lines.append("Method: `benches/peers.rs` runs each case in its own process, first once under a "
-                 "5 s watchdog, then under criterion (10 samples, 1 s, flat sampling) with the "
-                 "watchdog still on; every consumer takes a fixed share of the messages and the sum "
-                 "received is checked. Coroutine tasks yield once before they return: that works "
-                 "around a may 0.3.51 deadlock (a coroutine woken on may's fast path that finishes "
-                 "inside `Park::subscribe` spins its worker for ever in `Park::drop` when its last "
-                 "handle goes; `may_channel` parks coroutines on their own handle and so exposes it). "
-                 "See `benches/common/mod.rs`.")
+    lines.append("Method: `benches/peers.rs` spawns a case's producers and consumers once per "
+                 "process; for every timed run it creates fresh endpoints, hands them to the "
+                 "waiting tasks and starts the clock when all have arrived at a start gate; the "
+                 "clock stops at the last receive. Every consumer takes a fixed share of the "
+                 "messages and the sum received is checked. Each case runs in several fresh "
+                 "processes, round-robin over all cases (process 1 of every case, then process 2, "
+                 "...), each one trial run and then criterion (10 samples after a warm-up, 1 s, "
+                 "flat sampling) under a 5 s watchdog per run. Coroutine tasks yield once before "
+                 "they return: that works around a may 0.3.51 deadlock (a coroutine woken on may's "
+                 "fast path that finishes inside `Park::subscribe` spins its worker for ever in "
+                 "`Park::drop` when its last handle goes; `may_channel` parks coroutines on their "
+                 "own handle and so exposes it). See `benches/common/mod.rs`. The peers that park "
+                 "the worker stall in coroutines whenever a blocked task holds the worker that "
+                 "the task it waits for was queued on, on `spsc` too (see `benches/peers.rs`).")
     lines.append("")
     lines.append(f"![ratios]({chart_name})")
     lines.append("")
@@ -514,7 +694,7 @@ BARS = [
 ]
 
 
-def write_chart(path, cells_by_key, info, date):
+def write_chart(path, cells_by_key, info, date, quick=False):
     """A horizontal bar chart of the ratios on a log scale, one panel per
     runtime, one row per workload, one bar per ratio that exists."""
     rows = {rt: [] for rt in RUNTIMES}
@@ -560,8 +740,11 @@ def write_chart(path, cells_by_key, info, date):
         "may_channel throughput ratios (log scale; &gt; 1 = may_channel faster)</text>",
         f'<text x="{width / 2}" y="37" text-anchor="middle" fill="#555">'
         f'{escape(info["nproc"])} cores, {escape(info["cpu"])}, {escape(date)}; '
-        "ours = the default flavour</text>",
+        "ours = the default flavour; medians over fresh processes</text>",
     ]
+    if quick:
+        out.append(f'<text x="{width - 8}" y="20" text-anchor="end" font-size="13" font-weight="bold" '
+                   'fill="#c53030">QUICK PASS: NOT A MEASUREMENT</text>')
     for i, (_key, label, colour) in enumerate(BARS):
         lx, ly = label_w + (i % 2) * 230, 48 + (i // 2) * 14
         out.append(f'<rect x="{lx}" y="{ly}" width="12" height="9" fill="{colour}"/>')
@@ -612,11 +795,15 @@ README_START = "<!-- bench-summary:start (generated by scripts/bench_report.py) 
 README_END = "<!-- bench-summary:end -->"
 
 
-def readme_summary(cells_by_key, stalls, info, date, note, report_link, chart_link):
+def readme_summary(cells_by_key, results, stalls, info, date, note, report_link, chart_link):
     """The README's share of the report: the ratios per workload, the chart."""
     lines = [README_START, ""]
+    if quick_pass(results):
+        lines.append(QUICK_BANNER)
+        lines.append("")
     lines.append(f"Measured on {info['nproc']} cores ({info['cpu']}), {info['rustc']}, {date}."
                  + (f" {note}" if note else ""))
+    lines.append("Ratios of medians over fresh processes. " + spread_sentence(results))
     lines.append("Ratios of throughput, above 1 = `may_channel` (its default flavour) faster; "
                  "where another flavour of ours does at least 10% better, the cell names it "
                  "(`Spin`, `Park`, `spsc`: the `may_channel::spsc` handles) with its ratio; "
@@ -694,17 +881,27 @@ def main():
     if not os.path.isdir(criterion_dir):
         sys.exit(f"no criterion results in {criterion_dir}: run `cargo bench` first")
     results = load_results(criterion_dir)
-    stalls = load_stalls(criterion_dir)
+    peer_results, peer_stalls = load_peer_runs(criterion_dir)
+    results.update(peer_results)
+    # benches/peers.rs's stalls come from its JSON lines (a stall in any
+    # process of the latest run); the log keeps the other benches'.
+    stalls = {i: r for i, r in load_stalls(criterion_dir).items()
+              if not WORKLOAD_GROUP.match(i.rpartition("/")[0])}
+    stalls.update(peer_stalls)
     loss = load_may_select_loss(criterion_dir)
     info = machine()
     if not any(WORKLOAD_GROUP.match(g) for g, _f in results):
-        sys.exit(f"no workload results in {criterion_dir}: run `cargo bench --bench peers` first")
+        sys.exit(f"no workload results in {os.path.join(criterion_dir, PEER_RUNS)}: "
+                 "run `cargo bench --bench peers` first")
+    if quick_pass(results):
+        print("quick pass: not a measurement (MAY_CHANNEL_BENCH_QUICK=1 data); "
+              "every output says so")
 
     cells_by_key = write_report(args.report, results, stalls, loss, info, args.note,
                                 os.path.relpath(args.chart, os.path.dirname(args.report) or "."))
     workload_mtimes = [v["mtime"] for (g, _f), v in results.items() if WORKLOAD_GROUP.match(g)]
     date = datetime.datetime.fromtimestamp(max(workload_mtimes)).astimezone().strftime("%Y-%m-%d")
-    write_chart(args.chart, cells_by_key, info, date)
+    write_chart(args.chart, cells_by_key, info, date, quick_pass(results))
     xml.dom.minidom.parse(args.chart)  # fails loudly if the SVG is not well-formed XML
     stale = [f"{g}/{f}" for (g, f), v in results.items()
              if WORKLOAD_GROUP.match(g) and max(workload_mtimes) - v["mtime"] > 6 * 3600]
@@ -714,7 +911,7 @@ def main():
     written = [args.report, args.chart]
     if args.readme:
         base = os.path.dirname(args.readme) or "."
-        summary = readme_summary(cells_by_key, stalls, info, date, args.note,
+        summary = readme_summary(cells_by_key, results, stalls, info, date, args.note,
                                  os.path.relpath(args.report, base), os.path.relpath(args.chart, base))
         if update_readme(args.readme, summary):
             written.append(args.readme)

@@ -598,11 +598,19 @@ mod tests {
         );
         assert_eq!(ring.len(), 2, "the claimed slot still counts");
         assert_eq!(ring.pop(), Some(1));
-        assert_eq!(ring.pop(), None, "claimed, not written yet");
         assert!(!ring.is_empty(), "a claimed store is still on its way");
-        ring.write_claimed(held, 2);
-        assert_eq!(ring.pop(), Some(2));
+        std::thread::scope(|scope| {
+            let ring = &ring;
+            // The stopped sender finishes on another thread; the pop waits
+            // for it instead of answering "empty" for a non-empty ring.
+            scope.spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                ring.write_claimed(held, 2);
+            });
+            assert_eq!(ring.pop(), Some(2), "waited for the claimed store");
+        });
         assert!(ring.is_empty());
+        assert_eq!(ring.pop(), None);
         assert_eq!(ring.push(5), Err(5));
     }
 

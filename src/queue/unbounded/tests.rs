@@ -204,7 +204,10 @@ fn a_closed_queue_refuses_sends_and_drains_what_was_sent() {
         for i in 0..queued {
             assert_eq!(queue.take_next(), Some(i), "{queued} queued");
         }
-        assert!(!RawQueue::is_empty(&queue), "the claimed store still counts");
+        assert!(
+            !RawQueue::is_empty(&queue),
+            "the claimed store still counts"
+        );
         // SAFETY: claimed above, published once.
         unsafe { queue.publish(segment, offset, 500) };
         assert_eq!(queue.take_next(), Some(500));

@@ -10,8 +10,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::{Runner, within};
 use may_channel::flavors::{BoundedBlocking, UnboundedMpmc};
@@ -137,7 +137,9 @@ fn pause() {
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn each_runner(test: impl Fn(Runner) + Send + Sync + 'static) {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     within(120, move || {
         test(Runner::Threads);
         test(Runner::Coroutines);

@@ -20,11 +20,11 @@
 //! latency quantiles of its calls (p50, p99, p99.9, max) from a separate
 //! pass.
 //!
-//! Channels: `Slots<1024>` and `Bounded<1024>` (the crate's own rings,
-//! whose try operations never wait for a peer), `Unbounded` (the crate's
-//! own segmented list, whose `try_recv` gives a half-written slot a few
-//! spins and then skips it), crossbeam-channel, flume and kanal (bounded,
-//! 1024).
+//! Channels: `Slots<1024>` (the crate's zero-copy ring, whose try
+//! operations never wait for a peer), `Bounded<1024>` and `Unbounded` (the
+//! crate's own ring and segmented list, whose linearizable try operations
+//! wait for a peer between its claim and its write, as crossbeam's queues
+//! do), crossbeam-channel, flume and kanal (bounded, 1024).
 //!
 //! Run: `cargo bench --bench nonblocking`; `MAY_CHANNEL_BENCH_QUICK=1`
 //! shortens it.

@@ -6,9 +6,10 @@ use crate::wait::Context;
 
 /// A bounded FIFO queue whose capacity `N` is fixed at compile time: a
 /// lock-free ring of `N` slots, allocated once when the channel is built.
-/// The ring is the crate's own (Vyukov's sequence-numbered slots), so that
-/// `try_send` and `try_recv` never wait for a peer that was preempted in
-/// the middle of its operation (its slot reads as taken; see
+/// The ring is the crate's own (Vyukov's sequence-numbered slots):
+/// `try_send` and `try_recv` are linearizable (they wait out a peer caught
+/// between its claim of a slot and its write or read, rather than answer
+/// `Full` or `Empty` for a channel that is not; see
 /// [the module docs](super#non-blocking-operations-and-preempted-peers)),
 /// and `DropOldest` evicts with an atomic hand-over of the oldest slot.
 ///

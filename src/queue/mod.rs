@@ -37,44 +37,40 @@
 //!
 //! # Non-blocking operations and preempted peers
 //!
-//! `try_send` and `try_recv` never park, but a lock-free queue can still
-//! make them *wait* for another thread: a sender that has claimed a slot and
-//! is preempted before it writes the message leaves that slot half done.
-//! What each queue does then:
+//! `try_send` and `try_recv` never park, and on the crate's own queues they
+//! are *linearizable*: each takes effect at one instant between its call and
+//! its return, so a `try_recv` never answers `Empty` while the channel holds
+//! a message whose send has returned (a thread's own `send` then `try_recv`
+//! always finds a message), and a channel that reports `!is_empty()` has a
+//! message for the next `try_recv` of its only receiver. `len` and
+//! `is_empty` count *claims* (a sender that has reserved a slot), so this
+//! needs a `try_recv` that meets a claimed but not yet written slot to wait
+//! for its sender rather than answer `Empty`, and a `try_send` that meets a
+//! slot still being read (with the ring not full by its counters) to wait
+//! for its receiver rather than answer `Full`. What each queue does:
 //!
-//! | queue | a `try_*` that meets a half-done slot | worst case |
-//! |---|---|---|
-//! | [`Bounded`], [`DynBounded`], [`Slots`] (the crate's own rings) | answers `Empty` / `Full` at once; the message (or the room) shows up when the peer resumes, and the peer's wake-up call tells whoever waits | its own retries against *running* peers (lock-free) |
-//! | [`Unbounded`] (the crate's own segmented list) | `try_recv` gives the slot a few spins, then skips it (its sender sends the message again) and answers with a later message or `Empty` | a few spins per half-done slot; and, once per [`SEGMENT_ITEMS`] messages, a same-side thread moving the queue's end to the next segment (a few instructions) is waited for |
-//! | [`Rendezvous`] | a short lock held only for a few instructions | a lock holder's time off the CPU |
+//! | queue | a `try_*` that meets a half-done slot |
+//! |---|---|
+//! | [`Bounded`], [`DynBounded`] (the crate's own ring) | waits (spinning, then yielding) for the peer between its claim and its write or read |
+//! | [`Unbounded`] (the crate's own segmented list) | `try_recv` waits for the sender of the claimed slot; once per [`SEGMENT_ITEMS`] messages an operation also waits for a same-side thread moving the queue's end to the next segment |
+//! | [`Slots`] (zero-copy) | answers `Empty` / `Full` at once: a lent slot is held by user code (a `SendRef` being filled, a `RecvRef` being read), which no call may wait for; the lent slot's send or receive is not complete until the guard is published or dropped |
+//! | [`Rendezvous`] | a short lock held only for a few instructions |
 //!
-//! So on the rings a `try_send` may answer `Full` while a receiver is still
-//! finishing with the slot it took, and a `try_recv` `Empty` while the
-//! oldest message is still being written (even if later ones are ready):
-//! both operations are then simply not complete yet. `DropOldest`'s `send`
-//! is the exception: it must store the newcomer, so it waits for the slot.
-//! The *blocking* operations on the rings do wait for such a peer: a blocked
-//! `recv` (or `send`) whose last check before parking finds a slot claimed
-//! and not yet finished yields and retries instead of parking, because the
-//! peer's claim, not a fence after its write, is what tells waiters to look
-//! again ([`RawQueue::CLAIMS_SEQCST`]); it has nothing else to do until then.
+//! The wait is for a peer's few instructions between its claim and its
+//! write (never across a park or user code), so it is long only when the
+//! kernel preempted the peer there; crossbeam-channel's queues make the
+//! same choice (crossbeam#997 is about that cost). Answering at once
+//! instead would need `len` to count only completed slots, which no
+//! lock-free counter gives. `DropOldest`'s `send` waits for the slot it
+//! evicts for the same reason. The *blocking* operations wait too, and a
+//! blocked `recv` (or `send`) whose last check before parking finds a slot
+//! claimed and not yet finished yields and retries instead of parking,
+//! because the peer's claim, not a fence after its write, is what tells
+//! waiters to look again ([`RawQueue::CLAIMS_SEQCST`]).
 //!
-//! `benches/nonblocking.rs` measures it with twice as many busy threads as
-//! cores, timing single calls from one more thread; its figure is the
-//! slowest of 256 consecutive calls, and `control` times an empty call (the
-//! measuring thread's own preemption). In the full `cargo bench` run behind
-//! the README's table (2026-11-25 20:36–20:49 UTC, 2-core development
-//! machine; criterion's mean of that figure): `control` 9 µs, `Slots` 21 µs,
-//! `Bounded` 21 µs, `Unbounded` 127 µs, against crossbeam-channel 944 µs,
-//! flume 103 µs and kanal 309 µs (both take a lock); the peers' figures vary
-//! most between runs (crossbeam-channel measured 196 µs in the run before,
-//! where `Unbounded` measured 112 µs). `Unbounded`'s remaining
-//! figure comes from the segment switch above: in one instrumented run,
-//! about twenty operations (of all threads) waited for a switching thread
-//! long enough to start yielding. With crossbeam's `SegQueue` underneath,
-//! `Unbounded` measured 216 µs in the previous full run (`control` 8 µs);
-//! before `Bounded` had its own ring it wrapped crossbeam's `ArrayQueue`:
-//! 448 µs in an earlier run whose `control` was 14 µs.
+//! `benches/nonblocking.rs` measures the slowest `try_*` call beside twice
+//! as many busy threads as cores, against the peers; its figures are in the
+//! generated benchmark report.
 //!
 //! # Implementing your own queue
 //!

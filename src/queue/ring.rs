@@ -1,6 +1,6 @@
 //! The ring behind [`Bounded`](super::Bounded) and
 //! [`DynBounded`](super::DynBounded): a bounded MPMC array queue in the
-//! style of Dmitry Vyukov's, whose operations never wait for another thread.
+//! style of Dmitry Vyukov's, with linearizable non-blocking operations.
 //!
 //! Every slot carries a `sequence`. For position `p` (a counter that only
 //! grows; the slot is `p % capacity`):
@@ -18,11 +18,20 @@
 //! (`sequence = p + capacity`, Release). Between claim and publish (or
 //! release) the slot belongs to its claimant alone.
 //!
+//! # Waiting for a peer
 //! A peer stopped between its claim and its publish/release leaves a slot
-//! that reads as "not yet": a receiver then reports empty and a sender full,
-//! at once, instead of waiting for the peer to run again (crossbeam#997);
-//! the message appears when the peer finishes, and the peer's own wake-up
-//! call (the channel core's) tells the waiters.
+//! that reads as "not yet". A receiver that finds the head slot unpublished
+//! while the head position is claimed (`tail > head`) waits for its sender
+//! (spinning, then yielding) instead of reporting "empty", and a sender
+//! that finds the tail slot unreleased while the ring is not full by its
+//! counters (`tail < head + capacity`) waits for its receiver instead of
+//! reporting "full", as crossbeam's `ArrayQueue` does. Answering at once
+//! would not be linearizable: a later slot may hold a message whose send
+//! has returned (a thread's own `send` then `try_recv` could say `Empty`),
+//! and `len`/`is_empty`, which count claims, would contradict the answer.
+//! The wait is for one peer's few instructions between its claim and its
+//! write (or read), never across a park or user code; a peer preempted
+//! there is waited for (crossbeam#997's cost, accepted for correctness).
 //!
 //! `DropOldest` needs a store that evicts the oldest message when the ring
 //! is full, without losing it when evicting senders race:
@@ -86,8 +95,10 @@ pub(crate) fn published(position: usize) -> usize {
 /// finds a position's slot sequence. Returns `None` at once when that slot
 /// is not ready yet (full, or empty, or a peer is still in the middle of
 /// its operation on it), or when the counter is [`CLOSED`]: the ring never
-/// waits for another thread. Shared by [`Ring`] and the zero-copy
-/// [`Slots`](super::Slots) ring.
+/// waits for another thread ([`Ring`]'s operations add the waiting
+/// themselves). Shared by [`Ring`] and the zero-copy
+/// [`Slots`](super::Slots) ring, whose lent slots user code holds and which
+/// therefore never waits.
 #[inline]
 pub(crate) fn claim<'a>(
     counter: &AtomicUsize,
@@ -191,8 +202,9 @@ impl<T> Ring<T> {
         &self.slots[index]
     }
 
-    /// Stores `item` at the tail, or hands it back when the slot there is
-    /// not free (full, or its receiver has not released it yet).
+    /// Stores `item` at the tail, or hands it back when the ring is full or
+    /// closed. Waits while the slot at the tail is still being read by a
+    /// receiver that claimed it (see "Waiting for a peer").
     #[inline(always)]
     pub(crate) fn push(&self, item: T) -> Result<(), T> {
         match claim(&self.tail, |p| &self.slot(p).sequence, free) {
@@ -200,15 +212,96 @@ impl<T> Ring<T> {
                 self.write(self.slot(position), position, item);
                 Ok(())
             }
-            None => Err(item),
+            None => self.push_after_take(item),
         }
     }
 
-    /// Takes the message at the head, if one is published there.
+    /// `push` found the slot at the tail not free: hands `item` back if the
+    /// ring is full (or closed), and otherwise waits for the receiver that
+    /// is still reading that slot, then claims again.
+    #[cold]
+    #[inline(never)]
+    fn push_after_take(&self, item: T) -> Result<(), T> {
+        let backoff = Backoff::new();
+        loop {
+            if !self.take_under_way() {
+                return Err(item);
+            }
+            backoff.snooze();
+            if let Some(position) = claim(&self.tail, |p| &self.slot(p).sequence, free) {
+                self.write(self.slot(position), position, item);
+                return Ok(());
+            }
+        }
+    }
+
+    /// Takes the message at the head, if there is one. Waits while the head
+    /// position is claimed by a sender that is still writing it (see
+    /// "Waiting for a peer").
     #[inline(always)]
     pub(crate) fn pop(&self) -> Option<T> {
-        let position = claim(&self.head, |p| &self.slot(p).sequence, published)?;
-        Some(self.read(self.slot(position), position))
+        match claim(&self.head, |p| &self.slot(p).sequence, published) {
+            Some(position) => Some(self.read(self.slot(position), position)),
+            None => self.pop_after_store(),
+        }
+    }
+
+    /// `pop` found the head slot not published: `None` if the ring is
+    /// empty, and otherwise waits for the sender that is still writing
+    /// that slot, then claims again.
+    #[cold]
+    #[inline(never)]
+    fn pop_after_store(&self) -> Option<T> {
+        let backoff = Backoff::new();
+        loop {
+            if !self.store_under_way() {
+                return None;
+            }
+            backoff.snooze();
+            if let Some(position) = claim(&self.head, |p| &self.slot(p).sequence, published) {
+                return Some(self.read(self.slot(position), position));
+            }
+        }
+    }
+
+    /// Whether a sender has claimed the head position (the ring is not
+    /// empty by its counters), so that a receive that found the head slot
+    /// unpublished must wait for that sender rather than report "empty".
+    fn store_under_way(&self) -> bool {
+        // The head first: both counters only grow and the head never
+        // passes the tail, so a tail read after the head that equals it was
+        // the tail when the head was read: the ring was empty then, which
+        // makes "empty" a right answer. (Read the other way round, a head
+        // moved on by other threads could pass a stale tail.)
+        // Relaxed: a hint whether to claim again; the claim orders the slot
+        // (Acquire on its sequence). Read-read coherence is what matters: a
+        // tail this thread moved, or saw, is seen (so a send this thread
+        // made, or an `is_empty() == false` it read, counts).
+        let head = self.head.load(Ordering::Relaxed);
+        // Relaxed: as above.
+        let tail = self.tail.load(Ordering::Relaxed) & !CLOSED;
+        tail.wrapping_sub(head) as isize > 0
+    }
+
+    /// Whether a receiver has claimed the oldest position and not released
+    /// its slot yet (the ring is not full by its counters), so that a store
+    /// that found the tail slot not free must wait for that receiver rather
+    /// than report "full". A closed ring is never waited for: the store is
+    /// refused.
+    fn take_under_way(&self) -> bool {
+        // The tail first, so that "full" (`tail >= head + capacity` with
+        // the head read after) held when the tail was read (the mirror of
+        // `store_under_way`). Relaxed: as in `store_under_way`.
+        let tail = self.tail.load(Ordering::Relaxed);
+        if tail & CLOSED != 0 {
+            // Acquire: as in `claim`, so the caller reads the channel's
+            // disconnected flag set.
+            fence(Ordering::Acquire);
+            return false;
+        }
+        // Relaxed: as in `store_under_way`.
+        let head = self.head.load(Ordering::Relaxed);
+        tail.wrapping_sub(head) < self.capacity()
     }
 
     /// Stores `item`; when the ring is full, evicts and returns the oldest
@@ -505,11 +598,19 @@ mod tests {
         );
         assert_eq!(ring.len(), 2, "the claimed slot still counts");
         assert_eq!(ring.pop(), Some(1));
-        assert_eq!(ring.pop(), None, "claimed, not written yet");
         assert!(!ring.is_empty(), "a claimed store is still on its way");
-        ring.write_claimed(held, 2);
-        assert_eq!(ring.pop(), Some(2));
+        std::thread::scope(|scope| {
+            let ring = &ring;
+            // The stopped sender finishes on another thread; the pop waits
+            // for it instead of answering "empty" for a non-empty ring.
+            scope.spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                ring.write_claimed(held, 2);
+            });
+            assert_eq!(ring.pop(), Some(2), "waited for the claimed store");
+        });
         assert!(ring.is_empty());
+        assert_eq!(ring.pop(), None);
         assert_eq!(ring.push(5), Err(5));
     }
 

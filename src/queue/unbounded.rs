@@ -1,5 +1,5 @@
 //! The segmented list behind [`Unbounded`]: an unbounded MPMC FIFO queue
-//! whose `pop` never waits for a sender that is off the CPU.
+//! whose receivers never wait for a sender to allocate a segment.
 //!
 //! # Layout
 //! Messages live in segments of [`SEGMENT_ITEMS`] slots linked by `next`.
@@ -14,14 +14,12 @@
 //! - A sender claims the tail position with a CAS, writes its message into
 //!   the slot, then sets the slot's `WRITTEN` bit.
 //! - A receiver first compares the ends (empty: nothing to claim), then
-//!   claims the head position with a CAS. If the slot is written it takes
-//!   the message. If not (its sender was preempted between claim and
-//!   write), it waits a few spins, then sets `ABANDONED` and moves on to the
-//!   next position instead of waiting for that sender (crossbeam#997): so a
-//!   `try_recv` answers at once, with a later message or "empty". The sender
-//!   sees `ABANDONED` when it sets `WRITTEN`, takes its message back and
-//!   sends it again into a fresh slot; its send was not complete until then,
-//!   so no order it promised is broken, and nothing is lost.
+//!   claims the head position with a CAS and takes the message, waiting
+//!   (spinning, then yielding) if its sender has claimed the slot but not
+//!   written it yet (preempted between the two). As crossbeam's `SegQueue`
+//!   does: answering "empty" or skipping the slot instead would not be
+//!   linearizable against `len`/`is_empty`, which count claims (a channel
+//!   that says it is not empty must have a message for `try_recv`).
 //! - Whoever claims a segment's last slot moves that end to the next
 //!   segment.
 //!
@@ -43,7 +41,7 @@
 //!
 //! # Freeing segments
 //! A segment is freed as soon as every slot of it is *finished*: taken by
-//! its receiver, or taken back by its sender after an abandon. A thread
+//! its receiver. A thread
 //! dereferences a segment only while it owns an unfinished slot of it (it
 //! claimed the slot and has not finished it), so nobody can be looking at
 //! a segment when it is freed. The finisher of the last slot starts a pass
@@ -51,24 +49,22 @@
 //! stops, and that slot's finisher, seeing `RETIRING`, carries the pass on
 //! from the next slot. The pass that reaches the end frees the segment.
 //! (The same per-slot hand-off as crossbeam's `SegQueue`, which this queue
-//! replaced; the abandon protocol and the pre-linked segments are new.)
+//! replaced; the pre-linked segments are new.)
 //!
 //! # Setting state bits
 //! Each state bit is set at most once per slot (`WRITTEN` by its sender,
-//! `ABANDONED` by its receiver, `DONE` by its finisher, `RETIRING` by the
-//! one pass that stops there), so setting one with `fetch_add` is the same
-//! as with `fetch_or`. The add is what the code uses: x86 returns the old
-//! word of an add in one instruction (`lock xadd`), while an `or` whose
-//! result is read becomes a load and a CAS loop, which cost a third of a
-//! send's time with a receiver polling the slot (perf, coroutine mpmc).
+//! `DONE` by its finisher, `RETIRING` by the one pass that stops there), so
+//! setting one with `fetch_add` is the same as with `fetch_or`. The add is
+//! what the code uses: x86 returns the old word of an add in one
+//! instruction (`lock xadd`), while an `or` whose result is read becomes a
+//! load and a CAS loop, which cost a third of a send's time with a receiver
+//! polling the slot (perf, coroutine mpmc).
 //!
 //! # Orderings
 //! - A slot's `state` carries its message: a sender sets `WRITTEN` with
 //!   Release after writing; a receiver reads the message after an Acquire
-//!   that saw `WRITTEN`. An abandon and the sender's `WRITTEN` are both
-//!   AcqRel read-modify-writes of the same word, so exactly one of them
-//!   sees the other, and the one that does also sees everything the other
-//!   side did to the segment before (which matters to whoever frees it).
+//!   that saw `WRITTEN`, which also passes the sender's use of the segment
+//!   on to whoever frees it (through the receiver's `DONE`).
 //! - `DONE`/`RETIRING` are AcqRel read-modify-writes (and Acquire loads) so
 //!   that the thread that frees a segment has seen every use of it.
 //! - An end's `segment` is stored (Release) before its position moves onto
@@ -83,12 +79,8 @@
 //!   claim came first in the total order it sees the claim (and then takes
 //!   the message, or retries rather than parks); if the fence came first,
 //!   the sender's `SeqCst` load of the waiter count, after its claim, sees
-//!   the receiver linked. A receiver that abandons the slot does so after
-//!   its fence, and the sender learns it from its `WRITTEN` add (AcqRel,
-//!   which synchronises with the abandon), so its fresh claim for the
-//!   re-send, and the look for waiters after it, come after that fence
-//!   too. On x86 the claims are the locked instructions they would be
-//!   anyway.
+//!   the receiver linked. On x86 the claims are the locked instructions
+//!   they would be anyway.
 //! - A receiver's emptiness check loads the tail with Acquire: a position it
 //!   then claims was claimed by a sender, whose segment (and that segment's
 //!   link to its successor) was stored before the tail moved onto it.
@@ -124,11 +116,11 @@ use crate::sync::{AtomicPtr, AtomicUsize, Ordering};
 /// [`RawQueue::allocated_bytes`] counts the live segments exactly.
 ///
 /// # Non-blocking
-/// `try_recv` never waits for a preempted sender: a slot claimed but not yet
-/// written is skipped (its sender re-sends), so the call answers with a
-/// later message or `Empty` after a few spins. See the
-/// [`queue` module docs](crate::queue#non-blocking-operations-and-preempted-peers)
-/// for the one short window that remains.
+/// `try_recv` is linearizable: it answers `Empty` only when no send has
+/// claimed a slot it has not taken, and otherwise takes the oldest message,
+/// waiting for its sender if that sender claimed its slot and has not
+/// written it yet (a few instructions, unless it was preempted there). See
+/// the [`queue` module docs](crate::queue#non-blocking-operations-and-preempted-peers).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Unbounded;
 
@@ -166,19 +158,10 @@ fn offset_of(word: usize) -> usize {
 
 /// Slot state: the sender has written its message.
 const WRITTEN: usize = 1;
-/// Slot state: the receiver gave up waiting; the sender takes its message
-/// back.
-const ABANDONED: usize = 1 << 1;
 /// Slot state: the slot's last user is done with it.
-const DONE: usize = 1 << 2;
+const DONE: usize = 1 << 1;
 /// Slot state: a freeing pass stopped here; the slot's finisher continues it.
-const RETIRING: usize = 1 << 3;
-
-/// How many backoff steps (1, 2, 4, 8 spins) a receiver gives a claimed
-/// slot's sender to finish writing before it abandons the slot: far longer
-/// than a running sender needs (a write and one atomic or), far shorter than
-/// a preempted one is away.
-const PATIENCE: u32 = 4;
+const RETIRING: usize = 1 << 2;
 
 /// The bytes one segment of an [`Unbounded`] queue of `T` takes: a link to
 /// the next segment and [`SEGMENT_ITEMS`] slots (a message and a state
@@ -221,7 +204,7 @@ pub struct UnboundedQueue<T> {
 }
 
 // SAFETY: a slot's value is touched only by the thread that owns the slot
-// (its sender, then its receiver, or its sender again after an abandon; see
+// (its sender, then its receiver; see
 // the module docs), so sharing the queue only moves `T`s between threads.
 unsafe impl<T: Send> Sync for UnboundedQueue<T> {}
 // SAFETY: the queue owns its `T`s and its segments.
@@ -402,27 +385,19 @@ impl<T> UnboundedQueue<T> {
         }
     }
 
-    /// Writes `item` into a claimed slot and publishes it; hands it back if
-    /// the slot's receiver abandoned it meanwhile (the slot is then finished).
+    /// Writes `item` into a claimed slot and publishes it.
     ///
     /// # Safety
     /// `(segment, offset)` came from [`claim_tail`](Self::claim_tail) and is
     /// published at most once.
-    unsafe fn publish(&self, segment: *mut Segment<T>, offset: usize, item: T) -> Result<(), T> {
+    unsafe fn publish(&self, segment: *mut Segment<T>, offset: usize, item: T) {
         // SAFETY: we own the slot, which keeps the segment alive.
         let slot = unsafe { &(*segment).slots[offset] };
         // SAFETY: the slot is ours alone until `WRITTEN` is set.
         unsafe { slot.value.get().write(MaybeUninit::new(item)) };
-        // AcqRel: see "Orderings".
-        if slot.state.fetch_add(WRITTEN, Ordering::AcqRel) & ABANDONED == 0 {
-            return Ok(());
-        }
-        // SAFETY: the receiver abandoned the slot before it was written, so
-        // it never reads it: the value we wrote is still ours.
-        let item = unsafe { slot.value.get().read().assume_init() };
-        // SAFETY: we were the slot's last user.
-        unsafe { self.finish(segment, offset) };
-        Err(item)
+        // Release: see "Orderings". An add, not a store: a freeing pass may
+        // set `RETIRING` in the word meanwhile.
+        slot.state.fetch_add(WRITTEN, Ordering::Release);
     }
 
     /// Takes the next message, or `None` if there is none that is written.
@@ -479,45 +454,41 @@ impl<T> UnboundedQueue<T> {
                     .store(position.wrapping_add(2 * ONE), Ordering::Release);
             }
             // SAFETY: we own the slot just claimed.
-            if let Some(item) = unsafe { self.take(segment, offset) } {
-                return Some(item);
-            }
-            // Abandoned: its sender sends again; try the next position.
-            // Acquire: as above.
-            word = self.head.position.load(Ordering::Acquire);
+            return Some(unsafe { self.take(segment, offset) });
         }
     }
 
-    /// Takes the message of a claimed slot, waiting a little for its sender
-    /// to write it; abandons the slot (`None`) if it does not.
+    /// Takes the message of a claimed slot, waiting (spinning, then
+    /// yielding) for its sender to write it: the sender claimed the slot and
+    /// writes it in the same call, never across a park or user code.
     ///
     /// # Safety
     /// `(segment, offset)` was claimed by this receiver, once.
-    unsafe fn take(&self, segment: *mut Segment<T>, offset: usize) -> Option<T> {
+    unsafe fn take(&self, segment: *mut Segment<T>, offset: usize) -> T {
         // SAFETY: we own the slot, which keeps the segment alive.
         let slot = unsafe { &(*segment).slots[offset] };
-        let backoff = Backoff::new();
-        let mut patience = PATIENCE;
-        // Acquire: pairs with the sender's Release (AcqRel) of `WRITTEN`.
-        while slot.state.load(Ordering::Acquire) & WRITTEN == 0 {
-            if patience == 0 {
-                // AcqRel: see "Orderings".
-                if slot.state.fetch_add(ABANDONED, Ordering::AcqRel) & WRITTEN == 0 {
-                    // The sender finishes the slot; we must not touch it
-                    // again.
-                    return None;
-                }
-                break;
-            }
-            backoff.spin();
-            patience -= 1;
+        // Acquire: pairs with the sender's Release of `WRITTEN`.
+        if slot.state.load(Ordering::Acquire) & WRITTEN == 0 {
+            Self::wait_written(slot);
         }
         // SAFETY: `WRITTEN` was seen (Acquire), so the message is there, and
         // the slot is ours: read it exactly once.
         let item = unsafe { slot.value.get().read().assume_init() };
         // SAFETY: we were the slot's last user.
         unsafe { self.finish(segment, offset) };
-        Some(item)
+        item
+    }
+
+    /// The slow part of [`take`](Self::take): its sender is between its
+    /// claim and its write.
+    #[cold]
+    #[inline(never)]
+    fn wait_written(slot: &Slot<T>) {
+        let backoff = Backoff::new();
+        // Acquire: as in `take`.
+        while slot.state.load(Ordering::Acquire) & WRITTEN == 0 {
+            backoff.snooze();
+        }
     }
 
     /// Marks a slot finished by its last user, freeing the segment when it
@@ -565,18 +536,13 @@ impl<T> UnboundedQueue<T> {
     }
 
     /// Sends `item`, or hands it back once the queue is closed.
-    fn send(&self, mut item: T) -> Result<(), T> {
-        loop {
-            let Some((segment, offset)) = self.claim_tail() else {
-                return Err(item);
-            };
-            // SAFETY: just claimed, published once.
-            match unsafe { self.publish(segment, offset, item) } {
-                Ok(()) => return Ok(()),
-                // Abandoned by a receiver that gave up on us: send again.
-                Err(back) => item = back,
-            }
-        }
+    fn send(&self, item: T) -> Result<(), T> {
+        let Some((segment, offset)) = self.claim_tail() else {
+            return Err(item);
+        };
+        // SAFETY: just claimed, published once.
+        unsafe { self.publish(segment, offset, item) };
+        Ok(())
     }
 
     /// Refuses every send that has not claimed its slot yet. Idempotent.

@@ -168,7 +168,7 @@ pub(crate) use meeting::{NotMet, Packet, Reserved};
 pub use peek::{Peekable, Peeked};
 pub use receiver::Receiver;
 pub use sender::Sender;
-pub(crate) use shared::{Shared, Stamp};
+pub(crate) use shared::{RoomHeld, SendRoom, Shared, Stamp};
 pub(crate) use waker::{WaitList, Waiter, block_on};
 
 use crate::backpressure::{Backpressure, ValidFor};

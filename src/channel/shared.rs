@@ -13,7 +13,7 @@ use crate::backpressure::{Backpressure, OnFull};
 use crate::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::metrics::{MetricsSink, Side};
 use crate::placement::Placement;
-use crate::queue::{QueueStrategy, RawQueue};
+use crate::queue::{QueueStrategy, RawQueue, Reservation};
 use crate::sync::{AtomicBool, AtomicUsize, Ordering, fence};
 
 // The rest of the core, one concern per file.
@@ -25,6 +25,7 @@ mod select;
 
 use blocked::BlockedGuard;
 use drop_all::DropAll;
+pub(crate) use select::{RoomHeld, SendRoom};
 
 /// What a channel's queue stores: a message and the stamp its metrics sink
 /// keeps beside it (`()` for sinks that keep none, so an envelope is then
@@ -255,7 +256,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             // before the close and are writing it (each is one non-blocking
             // call): wait for them as `last_take` does. Bracketed stores have
             // all landed (above).
-            if !Self::QUEUE_CLOSES || self.queue.is_empty() {
+            // A reservation at the head lands when user code is done with
+            // it; its fill drops what is queued then (`lent_published`).
+            if !Self::QUEUE_CLOSES || self.queue.is_empty() || self.queue.head_held_by_sender() {
                 break;
             }
             backoff.snooze();
@@ -332,9 +335,13 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if Self::QUEUE_CLOSES {
             // The thread that disconnected may not have closed the queue
             // yet: close it here, so that no store can land unseen after
-            // this receiver's last attempt (`last_take`).
+            // this receiver's last attempt (`last_take`). A reservation (a
+            // select's send branch evaluating its value) claimed its place
+            // before the close and lands: not drained until it has (the
+            // queue's count is exact once the queue is closed; its fill
+            // wakes us, `lent_published`).
             self.queue.close();
-            return true;
+            return self.queue.lent_slots() == 0;
         }
         self.in_flight.wait_idle();
         // After the wait: a slot lent before the close was counted inside
@@ -502,8 +509,9 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             return false;
         }
         match side {
-            // A store claimed and not yet written.
-            Side::Recv => !self.queue.is_empty(),
+            // A store claimed and not yet written; not a reservation at the
+            // head, which waits for user code: its fill wakes us.
+            Side::Recv => !self.queue.is_empty() && !self.queue.head_held_by_sender(),
             // A take claimed and its slot not yet released.
             Side::Send => self
                 .queue

@@ -1,5 +1,5 @@
 use super::ring::Ring;
-use super::{BoundedKind, QueueStrategy, RawQueue};
+use super::{BoundedKind, QueueStrategy, RawQueue, Reservation};
 use crate::channel::{Meeting, NotMet};
 use crate::error::BuildError;
 use crate::wait::Context;
@@ -181,6 +181,35 @@ impl<T: Send> RawQueue<T> for DynBoundedQueue<T> {
         }
     }
 
+    #[inline]
+    fn reserve(&self) -> Reservation {
+        match &self.meeting {
+            None => self.ring.reservation(),
+            Some(_) => Reservation::Unsupported,
+        }
+    }
+
+    unsafe fn fill_reserved(&self, token: usize, item: T) {
+        // SAFETY: the caller's contract; only the ring reserves.
+        unsafe { self.ring.fill(token, item) }
+    }
+
+    unsafe fn cancel_reserved(&self, token: usize) {
+        // SAFETY: as in `fill_reserved`.
+        unsafe { self.ring.cancel(token) }
+    }
+
+    fn head_held_by_sender(&self) -> bool {
+        self.meeting.is_none() && self.ring.head_held()
+    }
+
+    fn lent_slots(&self) -> usize {
+        match &self.meeting {
+            None => self.ring.lent(),
+            Some(_) => 0,
+        }
+    }
+
     fn allocated_bytes(&self) -> Option<usize> {
         Some(match &self.meeting {
             None => self.ring.slot_bytes(),
@@ -257,6 +286,29 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
     /// included (see `Ring::drain`).
     fn drain_on_disconnect(&self) -> Vec<T> {
         self.0.drain()
+    }
+
+    #[inline]
+    fn reserve(&self) -> Reservation {
+        self.0.reservation()
+    }
+
+    unsafe fn fill_reserved(&self, token: usize, item: T) {
+        // SAFETY: the caller's contract.
+        unsafe { self.0.fill(token, item) }
+    }
+
+    unsafe fn cancel_reserved(&self, token: usize) {
+        // SAFETY: the caller's contract.
+        unsafe { self.0.cancel(token) }
+    }
+
+    fn head_held_by_sender(&self) -> bool {
+        self.0.head_held()
+    }
+
+    fn lent_slots(&self) -> usize {
+        self.0.lent()
     }
 
     /// The ring, allocated in full when the channel is built.

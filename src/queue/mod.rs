@@ -343,6 +343,44 @@ pub trait RawQueue<T>: Send + Sync {
         0
     }
 
+    /// Reserves room for one item to come, for a select's send branch,
+    /// which must not evaluate its value unless it can store it: the
+    /// reservation is then [filled](Self::fill_reserved) or
+    /// [cancelled](Self::cancel_reserved), exactly once. While one is out,
+    /// [`len`](Self::len) counts it and [`lent_slots`](Self::lent_slots)
+    /// does too (so the channel's `len()` does not), and a reservation at
+    /// the oldest position answers [`head_held_by_sender`](Self::head_held_by_sender).
+    /// The default, [`Reservation::Unsupported`], makes the select store
+    /// after it evaluated the value, and keep the value for its next round
+    /// if the room went to a competitor meanwhile.
+    // Plumbing for the crate's own ring, hidden from the documented
+    // contract: a custom queue keeps the default.
+    #[doc(hidden)]
+    fn reserve(&self) -> Reservation {
+        Reservation::Unsupported
+    }
+
+    /// Stores `item` in the room reserved by `token`.
+    ///
+    /// # Safety
+    /// `token` came from [`reserve`](Self::reserve) on this queue, and is
+    /// filled or cancelled once.
+    #[doc(hidden)]
+    unsafe fn fill_reserved(&self, token: usize, item: T) {
+        let _ = (token, item);
+        unreachable!("a queue that reserves nothing fills nothing")
+    }
+
+    /// Gives up the room reserved by `token`.
+    ///
+    /// # Safety
+    /// As for [`fill_reserved`](Self::fill_reserved).
+    #[doc(hidden)]
+    unsafe fn cancel_reserved(&self, token: usize) {
+        let _ = token;
+        unreachable!("a queue that reserves nothing cancels nothing")
+    }
+
     /// Whether the queue closes itself for stores ([`close`](Self::close)).
     /// A channel over such a queue drops the bracket it otherwise puts
     /// around every store (an atomic swap on a per-thread mark and a store,
@@ -378,11 +416,7 @@ pub trait RawQueue<T>: Send + Sync {
     /// sender whose `push` failed while `len() < capacity` (a receiver is
     /// mid-take), retry instead of parking, and the claims are the
     /// operations' halves of waker invariant 4: the core issues no fence
-    /// after a store or a take. A queue may also let a receiver give up on
-    /// a claimed slot that is not written yet, provided its sender then
-    /// stores again with a fresh claim (the crate's unbounded list does):
-    /// that claim comes after the receiver's fence, so the sender's look
-    /// for waiters finds it. A queue that is never full (its kind is
+    /// after a store or a take. A queue that is never full (its kind is
     /// [`UnboundedKind`]) need not claim its takes: no sender ever waits
     /// for room there, so the core consults only the stores' claims (the
     /// crate's [`Spsc`] queue publishes each store with its one `SeqCst`
@@ -415,6 +449,18 @@ pub trait RawQueue<T>: Send + Sync {
         }
         items
     }
+}
+
+/// What [`RawQueue::reserve`] did. Plumbing, not part of the API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Reservation {
+    /// Room is held; the token identifies it.
+    Held(usize),
+    /// No room now, or the queue is closed.
+    Refused,
+    /// The queue does not reserve.
+    Unsupported,
 }
 
 mod sealed {

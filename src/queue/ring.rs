@@ -4,19 +4,24 @@
 //!
 //! Every slot carries a `sequence`. For position `p` (a counter that only
 //! grows; the slot is `p % capacity`):
-//! - `sequence == 2p` ([`free`]): the slot is free for the sender of `p`;
-//! - `sequence == 2p + 1` ([`published`]): it holds the message of `p`;
-//! - `sequence == 2(p + capacity)`: the receiver of `p` has released it to
+//! - `sequence == 4p` ([`free`]): the slot is free for the sender of `p`;
+//! - `sequence == 4p + 1` ([`published`]): it holds the message of `p`;
+//! - `sequence == 4p + 3` ([`held`]): the sender of `p` *reserved* it and
+//!   has no message yet (a select's send branch evaluating its value; see
+//!   "Reservations");
+//! - `sequence == 4p + 2` ([`hole`]): the reservation of `p` was given up;
+//!   the slot holds nothing, and whoever reaches it skips it;
+//! - `sequence == 4(p + capacity)`: the receiver of `p` has released it to
 //!   the sender of position `p + capacity`.
 //!
-//! (Doubling keeps "published for `p`" and "free for `p + capacity`" apart
-//! when the capacity is 1, where Vyukov's `p + 1` and `p + capacity` meet.)
+//! (Spacing by four keeps every state of `p` apart from "free for
+//! `p + capacity`" when the capacity is 1, where Vyukov's `p + 1` and
+//! `p + capacity` meet.)
 //!
 //! A sender claims position `tail` with a CAS when the slot's sequence says
-//! it is free, writes, then publishes (`sequence = p + 1`, Release). A
-//! receiver claims `head` when the slot is published, reads, then releases
-//! (`sequence = p + capacity`, Release). Between claim and publish (or
-//! release) the slot belongs to its claimant alone.
+//! it is free, writes, then publishes (Release). A receiver claims `head`
+//! when the slot is published, reads, then releases (Release). Between
+//! claim and publish (or release) the slot belongs to its claimant alone.
 //!
 //! # Waiting for a peer
 //! A peer stopped between its claim and its publish/release leaves a slot
@@ -40,6 +45,26 @@
 //! stops every other sender (the slot for `tail` is the one it now holds,
 //! and it is not released), so it can then claim `tail` for itself and
 //! write the newcomer into the very slot it emptied.
+//!
+//! # Reservations
+//! A select's send branch must not evaluate its value unless the value can
+//! be stored (a value evaluated and then refused would be lost), so it
+//! first reserves a slot: [`Ring::reserve`] claims the tail as a store
+//! does and marks the slot [`held`]; [`Ring::fill`] later writes and
+//! publishes it, and [`Ring::cancel`] (the value expression panicked)
+//! marks it a [`hole`]. While the oldest position is held, receivers find
+//! nothing (FIFO: nothing behind it can be taken either) and do *not* wait
+//! for it, since its sender runs user code: `head_held` tells the channel
+//! core, which parks receivers until the fill's wake-up, as for a
+//! zero-copy slot lent to a sender. Reservations are counted in `lent`
+//! (incremented before the claim, so that a receiver that closed the ring
+//! sees it; see [`Ring::lent`]): a closed channel is not drained while one
+//! is out, because a reservation claimed its place before the close and
+//! lands. A hole is taken and released by the receiver that reaches it
+//! (inside its claim, which moves on to the next position), by a sender
+//! that finds the ring full with a hole at the head, or at once by its
+//! canceller when it is the oldest position, so a hole never keeps a
+//! sender waiting.
 //!
 //! # Claims and the channel's wake-ups
 //! Both claims are `SeqCst` CASes on the counters that `len` reads
@@ -68,6 +93,7 @@ use std::mem::MaybeUninit;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
+use super::Reservation;
 use crate::sync::{AtomicUsize, Ordering, fence};
 
 /// Whether a ring can close itself (see "Closing" in the module docs).
@@ -80,14 +106,32 @@ pub(crate) const CLOSED: usize = if CLOSES { 1 << (usize::BITS - 1) } else { 0 }
 /// The sequence of a slot free for the sender of `position`.
 #[inline]
 pub(crate) fn free(position: usize) -> usize {
-    position.wrapping_mul(2)
+    position.wrapping_mul(4)
 }
 
 /// The sequence of a slot holding the published message of `position`.
 #[inline]
 pub(crate) fn published(position: usize) -> usize {
-    position.wrapping_mul(2).wrapping_add(1)
+    position.wrapping_mul(4).wrapping_add(1)
 }
+
+/// The sequence of a slot whose reservation for `position` was given up.
+#[inline]
+fn hole(position: usize) -> usize {
+    position.wrapping_mul(4).wrapping_add(2)
+}
+
+/// The sequence of a slot reserved by the sender of `position`, without its
+/// message yet.
+#[inline]
+fn held(position: usize) -> usize {
+    position.wrapping_mul(4).wrapping_add(3)
+}
+
+/// A receiver's claim meets a [`hole`]: `hole(p) - published(p)`.
+const HOLE_LAG: isize = 1;
+/// A receiver's claim meets a [`held`] slot: `held(p) - published(p)`.
+const HELD_LAG: isize = 2;
 
 /// Claims the next position of `counter` (a ring's `tail` for a sender, its
 /// `head` for a receiver) whose slot's sequence is `ready(position)`
@@ -99,11 +143,16 @@ pub(crate) fn published(position: usize) -> usize {
 /// themselves). Shared by [`Ring`] and the zero-copy
 /// [`Slots`](super::Slots) ring, whose lent slots user code holds and which
 /// therefore never waits.
+///
+/// `holes_lap`: `Some(capacity)` for a [`Ring`] receiver, which takes and
+/// releases every [`hole`] it meets and moves on, and answers `None` at a
+/// [`held`] slot; `None` for senders and for rings without reservations.
 #[inline]
 pub(crate) fn claim<'a>(
     counter: &AtomicUsize,
     sequence_at: impl Fn(usize) -> &'a AtomicUsize,
     ready: fn(usize) -> usize,
+    holes_lap: Option<usize>,
 ) -> Option<usize> {
     let backoff = Backoff::new();
     // Relaxed: a guess until the CAS below wins it; the slot's contents are
@@ -145,9 +194,42 @@ pub(crate) fn claim<'a>(
             // Not ready: the previous lap's message is still there (full),
             // nothing is published (empty), or a peer holds the slot.
             lag if lag < 0 => return None,
+            HOLE_LAG if holes_lap.is_some() => {
+                position = take_hole(counter, sequence_at(position), position, holes_lap);
+            }
+            // Reserved, no message yet: nothing to take now.
+            HELD_LAG if holes_lap.is_some() => return None,
             // Another claimant took this position: catch up.
             _ => position = counter.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Takes the [`hole`] at `position` of `counter` (a ring's head) and
+/// releases its slot to the next lap (`holes_lap`: the capacity), if no one
+/// else took it first; returns the position to try next.
+#[cold]
+fn take_hole(
+    counter: &AtomicUsize,
+    sequence: &AtomicUsize,
+    position: usize,
+    holes_lap: Option<usize>,
+) -> usize {
+    let lap = holes_lap.expect("only ring receivers take holes");
+    match counter.compare_exchange(
+        position,
+        position.wrapping_add(1),
+        // SeqCst: a claim, as in `claim` (the head moves, so room appears
+        // for senders, whose wake-up pairing reads it).
+        Ordering::SeqCst,
+        Ordering::Relaxed,
+    ) {
+        Ok(_) => {
+            // Release: as a receiver's release of a slot it read.
+            sequence.store(free(position.wrapping_add(lap)), Ordering::Release);
+            position.wrapping_add(1)
+        }
+        Err(current) => current,
     }
 }
 
@@ -159,6 +241,9 @@ pub(crate) struct Ring<T> {
     /// `capacity - 1` when the capacity is a power of two (the slot of a
     /// position is then a mask away, not a division).
     mask: Option<usize>,
+    /// Reservations out ([`Ring::reserve`] to [`Ring::fill`] or
+    /// [`Ring::cancel`]). Only reservations touch it.
+    lent: AtomicUsize,
 }
 
 struct Slot<T> {
@@ -186,6 +271,7 @@ impl<T> Ring<T> {
                 })
                 .collect(),
             mask: capacity.is_power_of_two().then(|| capacity - 1),
+            lent: AtomicUsize::new(0),
         }
     }
 
@@ -207,7 +293,7 @@ impl<T> Ring<T> {
     /// receiver that claimed it (see "Waiting for a peer").
     #[inline(always)]
     pub(crate) fn push(&self, item: T) -> Result<(), T> {
-        match claim(&self.tail, |p| &self.slot(p).sequence, free) {
+        match claim(&self.tail, |p| &self.slot(p).sequence, free, None) {
             Some(position) => {
                 self.write(self.slot(position), position, item);
                 Ok(())
@@ -222,17 +308,57 @@ impl<T> Ring<T> {
     #[cold]
     #[inline(never)]
     fn push_after_take(&self, item: T) -> Result<(), T> {
+        match self.claim_room() {
+            Some(position) => {
+                self.write(self.slot(position), position, item);
+                Ok(())
+            }
+            None => Err(item),
+        }
+    }
+
+    /// The slow part of a claim of the tail: waits for a receiver that is
+    /// still reading the slot there, and takes a [`hole`] at the head of a
+    /// full ring; `None` when the ring is full (or closed).
+    #[cold]
+    #[inline(never)]
+    fn claim_room(&self) -> Option<usize> {
         let backoff = Backoff::new();
         loop {
-            if !self.take_under_way() {
-                return Err(item);
+            if !self.take_under_way() && !self.take_hole_at_head() {
+                return None;
             }
             backoff.snooze();
-            if let Some(position) = claim(&self.tail, |p| &self.slot(p).sequence, free) {
-                self.write(self.slot(position), position, item);
-                return Ok(());
+            if let Some(position) = claim(&self.tail, |p| &self.slot(p).sequence, free, None) {
+                return Some(position);
             }
         }
+    }
+
+    /// Takes a [`hole`] at the head, if there is one there; whether it did
+    /// (or another thread did first: either way there is room to try for).
+    fn take_hole_at_head(&self) -> bool {
+        // Relaxed: a guess; the CAS in `take_hole` decides.
+        let head = self.head.load(Ordering::Relaxed);
+        // Acquire: as in `claim` (a hole carries nothing, but the release
+        // of its slot to the next lap must come after the canceller's use).
+        if self.slot(head).sequence.load(Ordering::Acquire) != hole(head) {
+            return false;
+        }
+        take_hole(
+            &self.head,
+            &self.slot(head).sequence,
+            head,
+            self.holes_lap(),
+        );
+        true
+    }
+
+    /// What a receiver's [`claim`] is told: this ring's holes are taken by
+    /// its receivers.
+    #[inline(always)]
+    fn holes_lap(&self) -> Option<usize> {
+        Some(self.capacity())
     }
 
     /// Takes the message at the head, if there is one. Waits while the head
@@ -240,7 +366,12 @@ impl<T> Ring<T> {
     /// "Waiting for a peer").
     #[inline(always)]
     pub(crate) fn pop(&self) -> Option<T> {
-        match claim(&self.head, |p| &self.slot(p).sequence, published) {
+        match claim(
+            &self.head,
+            |p| &self.slot(p).sequence,
+            published,
+            self.holes_lap(),
+        ) {
             Some(position) => Some(self.read(self.slot(position), position)),
             None => self.pop_after_store(),
         }
@@ -254,11 +385,18 @@ impl<T> Ring<T> {
     fn pop_after_store(&self) -> Option<T> {
         let backoff = Backoff::new();
         loop {
-            if !self.store_under_way() {
+            // A reserved head holds user code up: the channel core parks
+            // instead (`head_held`), and the fill wakes it.
+            if !self.store_under_way() || self.head_held() {
                 return None;
             }
             backoff.snooze();
-            if let Some(position) = claim(&self.head, |p| &self.slot(p).sequence, published) {
+            if let Some(position) = claim(
+                &self.head,
+                |p| &self.slot(p).sequence,
+                published,
+                self.holes_lap(),
+            ) {
                 return Some(self.read(self.slot(position), position));
             }
         }
@@ -304,6 +442,116 @@ impl<T> Ring<T> {
         tail.wrapping_sub(head) < self.capacity()
     }
 
+    /// Reserves the slot at the tail for a message to come ([`fill`] or
+    /// [`cancel`] it; see "Reservations"), waiting as [`push`](Self::push)
+    /// does for a receiver still reading it; `None` when the ring is full
+    /// or closed. A channel whose receivers drop messages on a full ring
+    /// (`DropOldest`) never reserves.
+    ///
+    /// [`fill`]: Self::fill
+    /// [`cancel`]: Self::cancel
+    pub(crate) fn reserve(&self) -> Option<usize> {
+        // SeqCst, before the claim: a receiver that finds the ring closed
+        // and reads no reservation out (`lent`) must be right, and this
+        // increment precedes the claim CAS (SeqCst), which precedes the
+        // close in the tail's modification order, which precedes the
+        // receiver's SeqCst tail load in `lent`, in the single total order.
+        self.lent.fetch_add(1, Ordering::SeqCst);
+        let claimed =
+            claim(&self.tail, |p| &self.slot(p).sequence, free, None).or_else(|| self.claim_room());
+        match claimed {
+            Some(position) => {
+                // Release: orders our claim's Acquire of the slot before any
+                // receiver that reads this state (nothing else rides on it:
+                // the slot carries no message yet).
+                self.slot(position)
+                    .sequence
+                    .store(held(position), Ordering::Release);
+                Some(position)
+            }
+            None => {
+                // SeqCst: as above; the caller wakes the receivers that may
+                // have read the increment (`Shared::lent_published`).
+                self.lent.fetch_sub(1, Ordering::SeqCst);
+                None
+            }
+        }
+    }
+
+    /// [`reserve`](Self::reserve) as the queue trait reports it. A ring
+    /// that does not close itself (32-bit targets) does not reserve: its
+    /// channel brackets each store instead, and a reservation spans user
+    /// code, which no bracket may.
+    pub(crate) fn reservation(&self) -> Reservation {
+        if !CLOSES {
+            return Reservation::Unsupported;
+        }
+        match self.reserve() {
+            Some(position) => Reservation::Held(position),
+            None => Reservation::Refused,
+        }
+    }
+
+    /// Stores `item` in the slot reserved at `position` and publishes it.
+    /// The caller wakes receivers afterwards (`Shared::lent_published`).
+    ///
+    /// # Safety
+    /// `position` came from [`reserve`](Self::reserve) on this ring and is
+    /// filled or cancelled once.
+    pub(crate) unsafe fn fill(&self, position: usize, item: T) {
+        self.write(self.slot(position), position, item);
+        // SeqCst: after the publish; a receiver that reads the decrement
+        // (`lent`, SeqCst) then finds the message.
+        self.lent.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Gives up the slot reserved at `position`: marks it a [`hole`], and
+    /// takes the hole at once if it is the oldest position. The caller
+    /// wakes receivers (who skip the hole) and senders (room may be free).
+    ///
+    /// # Safety
+    /// As for [`fill`](Self::fill).
+    pub(crate) unsafe fn cancel(&self, position: usize) {
+        let sequence = &self.slot(position).sequence;
+        // Release: the end of our use of the slot, before whoever takes the
+        // hole releases it to the next lap.
+        sequence.store(hole(position), Ordering::Release);
+        // Relaxed: a guess; `take_hole`'s CAS decides.
+        if self.head.load(Ordering::Relaxed) == position {
+            take_hole(&self.head, sequence, position, self.holes_lap());
+        }
+        // SeqCst: as in `fill`.
+        self.lent.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether the oldest position is reserved and has no message yet, so
+    /// that receivers find nothing although the ring is not empty. A hint
+    /// for the channel core (`RawQueue::head_held_by_sender`): a sequence
+    /// read as `held(head)`, for the current head or a stale one, is a
+    /// reservation whose fill (a publish, then the channel's fence and
+    /// wake-up) has not happened before this load; a stale head reads as
+    /// "not held" at worst, which costs one more try.
+    pub(crate) fn head_held(&self) -> bool {
+        // Relaxed: a hint (above).
+        let head = self.head.load(Ordering::Relaxed);
+        // Relaxed: a hint (above).
+        self.slot(head).sequence.load(Ordering::Relaxed) == held(head)
+    }
+
+    /// Reservations out (see "Reservations"): a closed channel counts as
+    /// drained only once this is 0.
+    pub(crate) fn lent(&self) -> usize {
+        // SeqCst, both: the caller found the channel disconnected and the
+        // ring closed, so this tail load reads the closed word, which comes
+        // after every successful claim in the tail's modification order;
+        // with `reserve`'s increment before its claim, the single total
+        // order puts every reservation that claimed before the close ahead
+        // of the second load, which therefore counts it. A decrement read
+        // here (SeqCst, after the fill's publish) comes with the message.
+        let _ = self.tail.load(Ordering::SeqCst);
+        self.lent.load(Ordering::SeqCst)
+    }
+
     /// Stores `item`; when the ring is full, evicts and returns the oldest
     /// message and stores `item` in its place. Unlike the `try` operations,
     /// this one waits (spinning, then yielding) while the slot it needs is
@@ -325,6 +573,9 @@ impl<T> Ring<T> {
                 // Acquire: as in `claim`.
                 fence(Ordering::Acquire);
                 return Err(item);
+            }
+            if self.take_hole_at_head() {
+                continue;
             }
             let head = self.head.load(Ordering::Relaxed);
             let slot = self.slot(head);
@@ -461,6 +712,11 @@ impl<T> Ring<T> {
             if self.is_empty() && !self.take_in_progress() {
                 return items;
             }
+            // A reservation at the head lands when user code is done; its
+            // fill drains again (`Shared::lent_published`).
+            if self.head_held() {
+                return items;
+            }
             backoff.snooze();
         }
     }
@@ -468,8 +724,8 @@ impl<T> Ring<T> {
     /// Whether a slot is held by a taker between its claim and its release:
     /// its sequence says "published" for a position the head has passed.
     /// With no receiver left, only an evicting store does that, and it then
-    /// stores into that very slot. (Positions stay below 2^62 for centuries,
-    /// so the halved sequence compares with the head without wrapping.)
+    /// stores into that very slot. (Positions stay below 2^61 for centuries,
+    /// so the quartered sequence compares with the head without wrapping.)
     fn take_in_progress(&self) -> bool {
         // Acquire: pairs with an evicting store's `SeqCst` claim of the head,
         // which it made after reading the slot published (Acquire): a head
@@ -479,7 +735,7 @@ impl<T> Ring<T> {
         self.slots.iter().any(|slot| {
             // Acquire: as above.
             let sequence = slot.sequence.load(Ordering::Acquire);
-            sequence & 1 == 1 && head.wrapping_sub(sequence >> 1) as isize > 0
+            sequence & 3 == 1 && head.wrapping_sub(sequence >> 2) as isize > 0
         })
     }
 
@@ -499,7 +755,7 @@ impl<T> Ring<T> {
     /// Claims the tail position as `push` does, without writing: a sender
     /// stopped between its claim and its write, for tests.
     pub(crate) fn claim_tail(&self) -> Option<usize> {
-        claim(&self.tail, |p| &self.slot(p).sequence, free)
+        claim(&self.tail, |p| &self.slot(p).sequence, free, None)
     }
 
     /// Finishes a store claimed with [`claim_tail`](Self::claim_tail).
@@ -510,7 +766,12 @@ impl<T> Ring<T> {
     /// Claims the head position as `pop` does, without reading: a receiver
     /// stopped between its claim and its release, for tests.
     pub(crate) fn claim_head(&self) -> Option<usize> {
-        claim(&self.head, |p| &self.slot(p).sequence, published)
+        claim(
+            &self.head,
+            |p| &self.slot(p).sequence,
+            published,
+            self.holes_lap(),
+        )
     }
 
     /// The first half of an evicting store on a full ring, as
@@ -541,9 +802,14 @@ impl<T> Drop for Ring<T> {
         while position != tail {
             let capacity = self.slots.len();
             let slot = &mut self.slots[position % capacity];
-            // SAFETY: `&mut self` means no claim is alive, so every position
-            // in `head..tail` was published and not yet read: initialised.
-            unsafe { slot.value.get_mut().assume_init_drop() };
+            // A hole holds nothing (no reservation is alive: it borrows the
+            // ring).
+            if *slot.sequence.get_mut() == published(position) {
+                // SAFETY: `&mut self` means no claim is alive, so a position
+                // in `head..tail` whose slot says published was not read:
+                // its value is initialised.
+                unsafe { slot.value.get_mut().assume_init_drop() };
+            }
             position = position.wrapping_add(1);
         }
     }

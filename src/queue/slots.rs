@@ -9,12 +9,14 @@
 //!
 //! The sequence numbers are those of the bounded ring (`ring.rs`): for
 //! position `p` (slot `p % capacity`):
-//! - a sender may claim it when the sequence is `free(p) = 2p`, and
-//!   publishes it by storing `published(p) = 2p + 1`;
-//! - a receiver may claim it when the sequence is `2p + 1`, and releases it
+//! - a sender may claim it when the sequence is `free(p) = 4p`, and
+//!   publishes it by storing `published(p) = 4p + 1`;
+//! - a receiver may claim it when the sequence is `4p + 1`, and releases it
 //!   by storing `free(p + capacity)` (what a sender of the next lap expects).
 //!
-//! Doubling keeps the two apart for a ring of one slot.
+//! The spacing keeps the two apart for a ring of one slot (the bounded
+//! ring's reserved and given-up states, which this ring does not use, take
+//! the values between).
 //!
 //! A slot keeps its value after a receive by reference (recycled, so a `Vec`
 //! keeps its capacity); a receive by value moves the value out and marks the
@@ -113,7 +115,7 @@ impl<T> SlotQueue<T> {
 
     /// Claims the next position for a sender, if its slot is free.
     pub(crate) fn claim_send(&self) -> Option<Claim<'_, T>> {
-        let position = claim(&self.tail, |p| &self.slot(p).sequence, free)?;
+        let position = claim(&self.tail, |p| &self.slot(p).sequence, free, None)?;
         Some(Claim {
             slot: self.slot(position),
             position,
@@ -122,7 +124,7 @@ impl<T> SlotQueue<T> {
 
     /// Claims the oldest published position for a receiver, if any.
     pub(crate) fn claim_recv(&self) -> Option<Claim<'_, T>> {
-        let position = claim(&self.head, |p| &self.slot(p).sequence, published)?;
+        let position = claim(&self.head, |p| &self.slot(p).sequence, published, None)?;
         Some(Claim {
             slot: self.slot(position),
             position,

@@ -19,7 +19,12 @@
 /// Only the chosen branch takes a message; every other message stays in its
 /// channel. The receiver and sender expressions are evaluated once, in order,
 /// when the select starts. A send's `value` expression is evaluated only when
-/// its branch is chosen; in the rare case that another sender takes the room
+/// its branch is chosen and committed: on a rendezvous channel to a waiting
+/// receiver, on a bounded channel over the crate's ring (`bounded(n)`,
+/// `Bounded<N>`, `DynBounded`) to a slot it reserved, so an evaluated value
+/// is always sent (or handed back in `Err` when the receivers are gone). On
+/// queues that cannot reserve (priority levels, zero-copy `Slots`, custom
+/// bounded queues), in the rare case that another sender takes the room
 /// between the readiness check and the send, the value is kept for the next
 /// round, and dropped unsent if the select then ends through another branch.
 ///

@@ -50,12 +50,17 @@
 //! receiver has it; while a select waits, its branches are waiting senders
 //! and receivers that the other side meets (a `try_recv` takes from a
 //! waiting select's send branch, a `try_send` hands to its receive branch).
-//! On a buffered channel a chosen send branch evaluates its value and tries
-//! to store it; if a competitor took the room first, the select keeps the
-//! value and waits again, and should the select then complete through
-//! another branch, that value is dropped unsent. Rendezvous channels never
-//! do this; reserving room before the value is evaluated on buffered
-//! queues is not built yet.
+//! On a bounded channel over the crate's ring (`bounded(n)`, `Bounded<N>`,
+//! `DynBounded`) the branch first reserves a slot, so its value is always
+//! stored; while the value expression runs, the reserved slot is room
+//! taken but not a message (`len()` leaves it out, and receivers wait for
+//! it rather than take the messages behind it). A value expression that
+//! panics gives the slot back. Unbounded channels never refuse a send. On
+//! the remaining bounded queues (priority levels, zero-copy `Slots`, work
+//! stealing over bounded queues, custom ones) a chosen send evaluates its
+//! value and then tries to store it; if a competitor took the room first,
+//! the select keeps the value and waits again, and should the select then
+//! complete through another branch, that value is dropped unsent.
 //!
 //! For a set of receivers known only at run time, use [`Select`].
 

@@ -3,8 +3,12 @@
 //!
 //! A branch over an ordinary channel waits in the channel's waiter list and,
 //! once chosen, tries its operation (a receive that finds the message gone
-//! waits again; a send that finds the room gone keeps its value for the next
-//! round). A branch over a rendezvous channel takes part in the channel's
+//! waits again). A chosen send first reserves room on a bounded channel
+//! whose queue can (the crate's ring), so that its value, evaluated only
+//! then, is always stored; with no room left it waits again, nothing
+//! evaluated. On queues that cannot reserve, a send that finds the room
+//! gone after its value was evaluated keeps the value for the next round.
+//! A branch over a rendezvous channel takes part in the channel's
 //! meeting place (`channel/meeting.rs`): while the select waits, its receive
 //! branch is a waiting receiver that senders hand messages to, and its send
 //! branch a waiting sender that receivers meet. A send branch's value is
@@ -12,7 +16,9 @@
 //! always sent; a receive branch that was handed a message returns it.
 
 use super::Selectable;
-use crate::channel::{Envelope, Flavor, Meeting, Packet, Reserved, Shared, WaitList, Waiter};
+use crate::channel::{
+    Envelope, Flavor, Meeting, Packet, Reserved, RoomHeld, SendRoom, Shared, WaitList, Waiter,
+};
 use crate::error::TryRecvError;
 use crate::metrics::{MetricsSink, Side};
 use crate::queue::RawQueue;
@@ -185,15 +191,17 @@ pub struct SendOp<'a, H: End> {
 #[doc(hidden)]
 pub struct SendCommit<'a, H: End> {
     handle: &'a H,
-    how: Commit<Env<H::Msg, H::Flavor>>,
+    how: Commit<'a, H>,
 }
 
-enum Commit<E> {
+enum Commit<'a, H: End> {
     /// A rendezvous receiver met and waiting for the value.
-    Met(Reserved<E>),
+    Met(Reserved<Env<H::Msg, H::Flavor>>),
+    /// Room held in a bounded queue; given back if the value never comes.
+    Room(RoomHeld<'a, H::Msg, H::Flavor>),
     /// The channel is closed: the value comes back.
     Closed,
-    /// An ordinary channel: try the send when the value is there.
+    /// A channel that cannot reserve: try the send when the value is there.
     Try,
 }
 
@@ -206,8 +214,9 @@ impl<'a, H: End> SendOp<'a, H> {
     }
 
     /// Commits the chosen branch to send, before its value is evaluated:
-    /// `None` when a rendezvous channel has no receiver to meet any more
-    /// (a competitor was faster; the select waits again, nothing evaluated).
+    /// `None` when a rendezvous channel has no receiver to meet any more, or
+    /// a bounded one no room (a competitor was faster; the select waits
+    /// again, nothing evaluated).
     pub fn commit(&self) -> Option<SendCommit<'a, H>> {
         let how = if self.packet.met() {
             let reserved = Meeting::reserved_by(&self.packet);
@@ -220,7 +229,12 @@ impl<'a, H: End> SendOp<'a, H> {
                     Err(true) => Commit::Closed,
                     Err(false) => return None,
                 },
-                None => Commit::Try,
+                None => match self.handle.__shared().reserve_send() {
+                    SendRoom::Held(room) => Commit::Room(room),
+                    SendRoom::Full => return None,
+                    SendRoom::Disconnected => Commit::Closed,
+                    SendRoom::Unsupported => Commit::Try,
+                },
             }
         };
         Some(SendCommit {
@@ -233,13 +247,18 @@ impl<'a, H: End> SendOp<'a, H> {
 impl<H: End> SendCommit<'_, H> {
     /// Sends `msg`: `Ok(Ok(()))` sent (a rendezvous receiver has it),
     /// `Ok(Err(msg))` disconnected, `Err(msg)` no room now (ordinary
-    /// channels only: the value is kept for the next round).
+    /// channels whose queue cannot reserve room: the value is kept for the
+    /// next round).
     pub fn send(self, msg: H::Msg) -> Result<Result<(), H::Msg>, H::Msg> {
         match self.how {
             Commit::Met(reserved) => {
                 let shared = self.handle.__shared();
                 reserved.fill(shared.envelope(msg));
                 shared.metrics().on_send();
+                Ok(Ok(()))
+            }
+            Commit::Room(room) => {
+                room.fill(msg);
                 Ok(Ok(()))
             }
             Commit::Closed => Ok(Err(msg)),

@@ -75,3 +75,90 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         }
     }
 }
+
+/// What [`Shared::reserve_send`] found.
+pub(crate) enum SendRoom<'a, T: Send, F: Flavor> {
+    /// Room is held for one message: [`fill`](RoomHeld::fill) it, or drop
+    /// it to give the room up.
+    Held(RoomHeld<'a, T, F>),
+    /// No room now.
+    Full,
+    /// Every receiver is gone (or the channel was closed).
+    Disconnected,
+    /// The channel does not reserve: store once the value is there
+    /// ([`Shared::send_now`]).
+    Unsupported,
+}
+
+/// Room for one message, held in the queue until it is filled or dropped.
+pub(crate) struct RoomHeld<'a, T: Send, F: Flavor> {
+    shared: &'a Shared<T, F>,
+    token: usize,
+    filled: bool,
+}
+
+impl<T: Send, F: Flavor> Shared<T, F> {
+    /// For a select's send branch, before its value is evaluated: holds
+    /// room for the message, so that the value, once evaluated, is always
+    /// stored (or handed back as disconnected), never refused for room.
+    /// Only channels that can refuse for room (`Block`, `Reject`) over a
+    /// queue that reserves (the ring) do; the others answer `Unsupported`.
+    pub(crate) fn reserve_send(&self) -> SendRoom<'_, T, F> {
+        if !matches!(
+            <F::Backpressure as Backpressure>::ON_FULL,
+            OnFull::Wait | OnFull::Refuse
+        ) {
+            return SendRoom::Unsupported;
+        }
+        if self.is_disconnected() {
+            return SendRoom::Disconnected;
+        }
+        match self.queue.reserve() {
+            Reservation::Held(token) => SendRoom::Held(RoomHeld {
+                shared: self,
+                token,
+                filled: false,
+            }),
+            Reservation::Unsupported => SendRoom::Unsupported,
+            // SeqCst: after the queue's SeqCst withdrawal of its count, so
+            // that a receiver that read the count (after it read the flag
+            // set, SeqCst) is woken here: the flag is seen.
+            Reservation::Refused if self.disconnected.load(Ordering::SeqCst) => {
+                self.lent_published();
+                SendRoom::Disconnected
+            }
+            Reservation::Refused => SendRoom::Full,
+        }
+    }
+}
+
+impl<T: Send, F: Flavor> RoomHeld<'_, T, F> {
+    /// Stores `msg` in the held room and wakes a receiver (every receiver
+    /// after a close, which then may see the channel drained).
+    pub(crate) fn fill(mut self, msg: T) {
+        let shared = self.shared;
+        let envelope = shared.envelope(msg);
+        self.filled = true;
+        // SAFETY: the token came from this queue's `reserve`, and `filled`
+        // keeps the drop from cancelling it: used once.
+        unsafe { shared.queue.fill_reserved(self.token, envelope) };
+        shared.metrics.on_send();
+        shared.lent_published();
+    }
+}
+
+impl<T: Send, F: Flavor> Drop for RoomHeld<'_, T, F> {
+    /// The value was never stored (its expression panicked, or the select
+    /// was cancelled): gives the room back, and wakes receivers (they skip
+    /// the room, or see the channel drained) and a sender (room may be
+    /// free).
+    fn drop(&mut self) {
+        if self.filled {
+            return;
+        }
+        // SAFETY: as in `fill`; not filled, so used here once.
+        unsafe { self.shared.queue.cancel_reserved(self.token) };
+        self.shared.lent_published();
+        self.shared.messages_taken(1);
+    }
+}

@@ -1,0 +1,289 @@
+//! A `select!` send branch on a bounded channel holds room for its message
+//! before it evaluates the value, so a value that was evaluated is always
+//! sent (or handed back as disconnected), never dropped unsent because a
+//! competitor took the room first; a value expression that panics gives the
+//! room back; and a reservation held while the value expression runs (even
+//! one that parks) delays nothing but the messages behind it.
+//!
+//! Every blocking case runs in OS threads and in may coroutines (two
+//! workers), and the parking ones on one worker too.
+
+mod common;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{DropLog, Runner, Tracked, on_one_worker, within};
+use may_channel::flavors::{BoundedBlocking, BoundedRejecting, DynBoundedBlocking};
+use may_channel::{Flavor, Pair, Receiver, Sender, TryRecvError, bounded, select};
+
+/// Four producers send counting messages, each through a `select!` over
+/// four senders whose value expressions make a new message; four consumers
+/// receive. Every message made is received and dropped exactly once.
+fn four_by_four<F>(runner: Runner, make_pair: impl Fn() -> Pair<Tracked, F>)
+where
+    F: Flavor + 'static,
+{
+    let per = if cfg!(debug_assertions) {
+        1_000
+    } else {
+        20_000
+    };
+    let producers = 4;
+    let log = DropLog::new(producers * per * 4);
+    let made = Arc::new(AtomicUsize::new(0));
+    let pairs: Vec<_> = (0..4).map(|_| make_pair()).collect();
+    let senders: Arc<Vec<Sender<Tracked, F>>> =
+        Arc::new(pairs.iter().map(|(tx, _)| tx.clone()).collect());
+    let receivers: Vec<Receiver<Tracked, F>> = pairs.into_iter().map(|(_, rx)| rx).collect();
+    let consumers: Vec<_> = receivers
+        .into_iter()
+        .map(|rx| runner.spawn(move || rx.iter().count()))
+        .collect();
+    let producer_handles: Vec<_> = (0..producers)
+        .map(|_| {
+            let senders = Arc::clone(&senders);
+            let log = Arc::clone(&log);
+            let made = Arc::clone(&made);
+            runner.spawn(move || {
+                let make = || log.item(made.fetch_add(1, Ordering::SeqCst));
+                let [s0, s1, s2, s3] = &senders[..] else {
+                    unreachable!("four senders")
+                };
+                for _ in 0..per {
+                    select! {
+                        send(s0, make()) -> res => res.expect("receivers alive"),
+                        send(s1, make()) -> res => res.expect("receivers alive"),
+                        send(s2, make()) -> res => res.expect("receivers alive"),
+                        send(s3, make()) -> res => res.expect("receivers alive"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for producer in producer_handles {
+        producer.join();
+    }
+    drop(senders);
+    let received: usize = consumers.into_iter().map(|c| c.join()).sum();
+    let made = made.load(Ordering::SeqCst);
+    assert_eq!(
+        made,
+        producers * per,
+        "a value was evaluated for a send not made"
+    );
+    assert_eq!(received, made);
+    for id in 0..made {
+        assert_eq!(log.drops_of(id), 1, "message {id}");
+    }
+}
+
+fn both_runners(test: impl Fn(Runner) + Send + Sync + 'static) {
+    within(240, move || {
+        test(Runner::Threads);
+        test(Runner::Coroutines);
+    });
+}
+
+#[test]
+fn no_value_is_evaluated_and_dropped_on_capacity_one() {
+    both_runners(|runner| four_by_four(runner, || bounded::<Tracked>(1)));
+}
+
+#[test]
+fn no_value_is_evaluated_and_dropped_on_a_const_capacity_ring() {
+    both_runners(|runner| four_by_four(runner, BoundedBlocking::<2>::new));
+}
+
+#[test]
+fn no_value_is_evaluated_and_dropped_on_a_rejecting_ring() {
+    both_runners(|runner| four_by_four(runner, BoundedRejecting::<1>::new));
+}
+
+#[test]
+fn no_value_is_evaluated_and_dropped_on_a_dyn_capacity_ring() {
+    both_runners(|runner| {
+        four_by_four(runner, || {
+            DynBoundedBlocking::with_config(3).expect("a valid capacity")
+        })
+    });
+}
+
+/// Runs a `select!` whose only branch sends on `tx` with a value
+/// expression that panics; the panic reaches the caller.
+fn panicking_select_send<F: Flavor>(tx: &Sender<u32, F>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        select! {
+            send(tx, panic!("the value expression fails")) -> _ => {},
+        }
+    }));
+    assert!(outcome.is_err(), "the panic unwound out of the select");
+}
+
+#[test]
+fn a_panicking_value_gives_the_only_slot_back() {
+    let (tx, rx) = bounded::<u32>(1);
+    panicking_select_send(&tx);
+    assert_eq!(rx.len(), 0);
+    assert!(!tx.is_full(), "the slot is free again");
+    tx.try_send(1).expect("room for a message");
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn a_panicking_value_behind_others_is_skipped_in_order() {
+    let (tx, rx) = bounded::<u32>(3);
+    tx.send(1).unwrap();
+    panicking_select_send(&tx);
+    tx.send(3).unwrap();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(3), "the given-up slot is skipped");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    // The skipped slot is free again: three more fit.
+    for i in 0..3 {
+        tx.try_send(10 + i).expect("room");
+    }
+    assert!(tx.is_full());
+    assert_eq!(rx.iter().take(3).collect::<Vec<_>>(), vec![10, 11, 12]);
+}
+
+#[test]
+fn a_full_ring_whose_oldest_slot_was_given_up_takes_a_send() {
+    let (tx, rx) = bounded::<u32>(2);
+    panicking_select_send(&tx); // the oldest slot: given up at once
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert!(tx.is_full());
+    assert_eq!(rx.recv(), Ok(1));
+    // A hole between messages: the slot after 2 is given up while 2 waits.
+    panicking_select_send(&tx);
+    assert!(tx.is_full(), "the given-up slot still takes room");
+    assert_eq!(rx.recv(), Ok(2));
+    // The given-up slot is now the oldest: a blocking send takes it over
+    // without waiting for a receiver.
+    tx.send(3).unwrap();
+    tx.send(4).unwrap();
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(rx.try_recv(), Ok(4));
+}
+
+/// While a select's value expression runs with room reserved, the
+/// channel's receivers see nothing (the reservation is not a message),
+/// and a blocked `recv` gets the value once it is there.
+fn a_reservation_held_across_a_park(runner: Runner) {
+    let (tx, rx) = bounded::<u32>(1);
+    let (value_tx, value_rx) = bounded::<u32>(1);
+    let (started_tx, started_rx) = bounded::<()>(1);
+    let sender = runner.spawn(move || {
+        select! {
+            send(tx, {
+                started_tx.send(()).unwrap();
+                value_rx.recv().unwrap()
+            }) -> res => res.unwrap(),
+        }
+    });
+    started_rx.recv().unwrap();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert!(rx.is_empty(), "a reservation is not a message");
+    assert_eq!(rx.len(), 0);
+    let receiver = runner.spawn(move || rx.recv());
+    if runner == Runner::Threads {
+        std::thread::sleep(Duration::from_millis(20));
+    } else {
+        may::coroutine::sleep(Duration::from_millis(20));
+    }
+    value_tx.send(7).unwrap();
+    sender.join();
+    assert_eq!(receiver.join(), Ok(7));
+}
+
+#[test]
+fn a_reservation_held_across_a_park_delays_only_its_receivers() {
+    both_runners(a_reservation_held_across_a_park);
+}
+
+#[test]
+fn a_reservation_held_across_a_park_on_one_worker() {
+    on_one_worker("MAY_CHANNEL_SEND_ROOM_ONE_WORKER", || {
+        a_reservation_held_across_a_park(Runner::Coroutines)
+    });
+}
+
+/// `close()` while a select holds room: the reservation claimed its place
+/// before the close, so its message lands and is received before the
+/// receivers see `Disconnected`.
+fn close_while_reserved(runner: Runner) {
+    let (tx, rx) = bounded::<u32>(2);
+    let (value_tx, value_rx) = bounded::<u32>(1);
+    let (started_tx, started_rx) = bounded::<()>(1);
+    let sender = {
+        let tx = tx.clone();
+        runner.spawn(move || {
+            select! {
+                send(tx, {
+                    started_tx.send(()).unwrap();
+                    value_rx.recv().unwrap()
+                }) -> res => res,
+            }
+        })
+    };
+    started_rx.recv().unwrap();
+    assert!(tx.close());
+    assert_eq!(
+        tx.try_send(1),
+        Err(may_channel::TrySendError::Disconnected(1))
+    );
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "not drained while a reservation is out"
+    );
+    let receiver = runner.spawn(move || (rx.recv(), rx.recv()));
+    value_tx.send(5).unwrap();
+    assert_eq!(sender.join(), Ok(()), "the reserved send landed");
+    let (first, second) = receiver.join();
+    assert_eq!(first, Ok(5));
+    assert_eq!(second, Err(may_channel::RecvError));
+}
+
+#[test]
+fn close_while_a_select_holds_room_then_drain() {
+    both_runners(close_while_reserved);
+}
+
+/// The last receiver goes while a select holds room: the message that
+/// lands afterwards is dropped at once (nobody can take it), exactly once.
+#[test]
+fn the_last_receiver_goes_while_a_select_holds_room() {
+    both_runners(|runner| {
+        let log = DropLog::new(2);
+        let (tx, rx) = bounded::<Tracked>(2);
+        tx.send(log.item(0)).unwrap();
+        let (value_tx, value_rx) = bounded::<()>(1);
+        let (started_tx, started_rx) = bounded::<()>(1);
+        let sender = {
+            let log = Arc::clone(&log);
+            runner.spawn(move || {
+                select! {
+                    send(tx, {
+                        started_tx.send(()).unwrap();
+                        value_rx.recv().unwrap();
+                        log.item(1)
+                    }) -> res => res.is_ok(),
+                }
+            })
+        };
+        started_rx.recv().unwrap();
+        drop(rx);
+        assert_eq!(log.drops_of(0), 1, "the queued message dropped at once");
+        value_tx.send(()).unwrap();
+        // The reservation was made before the receiver went, so the send
+        // completes; the message is dropped as it lands.
+        assert!(sender.join());
+        assert_eq!(log.drops_of(1), 1, "the landed message dropped once");
+        log.assert_all_dropped_once();
+    });
+}

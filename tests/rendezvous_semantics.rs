@@ -7,10 +7,10 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{DropLog, Runner, Tracked, try_send_until_taken, within};
+use common::{Runner, Tracked, select_send_storm, try_send_until_taken, within};
 use may_channel::{TryRecvError, TrySendError, rendezvous, select};
 
 /// One receiver takes one message; a `try_send` loop beside it must succeed
@@ -153,52 +153,7 @@ fn select_send_values_are_never_dropped_unsent() {
     for runner in [Runner::Threads, Runner::Coroutines] {
         within(120, move || {
             let per = if cfg!(debug_assertions) { 500 } else { 5_000 };
-            let producers = 4;
-            let log = DropLog::new(producers * per * 4);
-            let made = Arc::new(AtomicUsize::new(0));
-            let pairs: Vec<_> = (0..4).map(|_| rendezvous::<Tracked>()).collect();
-            let senders: Arc<Vec<_>> = Arc::new(pairs.iter().map(|(tx, _)| tx.clone()).collect());
-            let receivers: Vec<_> = pairs.into_iter().map(|(_, rx)| rx).collect();
-            let consumers: Vec<_> = receivers
-                .into_iter()
-                .map(|rx| runner.spawn(move || rx.iter().count()))
-                .collect();
-            let producer_handles: Vec<_> = (0..producers)
-                .map(|_| {
-                    let senders = Arc::clone(&senders);
-                    let log = Arc::clone(&log);
-                    let made = Arc::clone(&made);
-                    runner.spawn(move || {
-                        let make = || log.item(made.fetch_add(1, Ordering::SeqCst));
-                        let [s0, s1, s2, s3] = &senders[..] else {
-                            unreachable!("four senders")
-                        };
-                        for _ in 0..per {
-                            select! {
-                                send(s0, make()) -> res => res.expect("receivers alive"),
-                                send(s1, make()) -> res => res.expect("receivers alive"),
-                                send(s2, make()) -> res => res.expect("receivers alive"),
-                                send(s3, make()) -> res => res.expect("receivers alive"),
-                            }
-                        }
-                    })
-                })
-                .collect();
-            for producer in producer_handles {
-                producer.join();
-            }
-            drop(senders);
-            let received: usize = consumers.into_iter().map(|c| c.join()).sum();
-            let made = made.load(Ordering::SeqCst);
-            assert_eq!(
-                made,
-                producers * per,
-                "a value was evaluated for a send not made"
-            );
-            assert_eq!(received, made);
-            for id in 0..made {
-                assert_eq!(log.drops_of(id), 1, "message {id}");
-            }
+            select_send_storm(runner, per, rendezvous::<Tracked>);
         });
     }
 }

@@ -12,73 +12,18 @@ mod common;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{DropLog, Runner, Tracked, on_one_worker, within};
+use common::{DropLog, Runner, Tracked, on_one_worker, select_send_storm, within};
 use may_channel::flavors::{BoundedBlocking, BoundedRejecting, DynBoundedBlocking};
-use may_channel::{Flavor, Pair, Receiver, Sender, TryRecvError, bounded, select};
+use may_channel::{Flavor, Sender, TryRecvError, bounded, select};
 
-/// Four producers send counting messages, each through a `select!` over
-/// four senders whose value expressions make a new message; four consumers
-/// receive. Every message made is received and dropped exactly once.
-fn four_by_four<F>(runner: Runner, make_pair: impl Fn() -> Pair<Tracked, F>)
-where
-    F: Flavor + 'static,
-{
-    let per = if cfg!(debug_assertions) {
-        1_000
-    } else {
-        20_000
-    };
-    let producers = 4;
-    let log = DropLog::new(producers * per * 4);
-    let made = Arc::new(AtomicUsize::new(0));
-    let pairs: Vec<_> = (0..4).map(|_| make_pair()).collect();
-    let senders: Arc<Vec<Sender<Tracked, F>>> =
-        Arc::new(pairs.iter().map(|(tx, _)| tx.clone()).collect());
-    let receivers: Vec<Receiver<Tracked, F>> = pairs.into_iter().map(|(_, rx)| rx).collect();
-    let consumers: Vec<_> = receivers
-        .into_iter()
-        .map(|rx| runner.spawn(move || rx.iter().count()))
-        .collect();
-    let producer_handles: Vec<_> = (0..producers)
-        .map(|_| {
-            let senders = Arc::clone(&senders);
-            let log = Arc::clone(&log);
-            let made = Arc::clone(&made);
-            runner.spawn(move || {
-                let make = || log.item(made.fetch_add(1, Ordering::SeqCst));
-                let [s0, s1, s2, s3] = &senders[..] else {
-                    unreachable!("four senders")
-                };
-                for _ in 0..per {
-                    select! {
-                        send(s0, make()) -> res => res.expect("receivers alive"),
-                        send(s1, make()) -> res => res.expect("receivers alive"),
-                        send(s2, make()) -> res => res.expect("receivers alive"),
-                        send(s3, make()) -> res => res.expect("receivers alive"),
-                    }
-                }
-            })
-        })
-        .collect();
-    for producer in producer_handles {
-        producer.join();
-    }
-    drop(senders);
-    let received: usize = consumers.into_iter().map(|c| c.join()).sum();
-    let made = made.load(Ordering::SeqCst);
-    assert_eq!(
-        made,
-        producers * per,
-        "a value was evaluated for a send not made"
-    );
-    assert_eq!(received, made);
-    for id in 0..made {
-        assert_eq!(log.drops_of(id), 1, "message {id}");
-    }
-}
+/// Selects per producer in the four-by-four storms.
+const PER: usize = if cfg!(debug_assertions) {
+    1_000
+} else {
+    20_000
+};
 
 fn both_runners(test: impl Fn(Runner) + Send + Sync + 'static) {
     within(240, move || {
@@ -89,23 +34,23 @@ fn both_runners(test: impl Fn(Runner) + Send + Sync + 'static) {
 
 #[test]
 fn no_value_is_evaluated_and_dropped_on_capacity_one() {
-    both_runners(|runner| four_by_four(runner, || bounded::<Tracked>(1)));
+    both_runners(|runner| select_send_storm(runner, PER, || bounded::<Tracked>(1)));
 }
 
 #[test]
 fn no_value_is_evaluated_and_dropped_on_a_const_capacity_ring() {
-    both_runners(|runner| four_by_four(runner, BoundedBlocking::<2>::new));
+    both_runners(|runner| select_send_storm(runner, PER, BoundedBlocking::<2>::new));
 }
 
 #[test]
 fn no_value_is_evaluated_and_dropped_on_a_rejecting_ring() {
-    both_runners(|runner| four_by_four(runner, BoundedRejecting::<1>::new));
+    both_runners(|runner| select_send_storm(runner, PER, BoundedRejecting::<1>::new));
 }
 
 #[test]
 fn no_value_is_evaluated_and_dropped_on_a_dyn_capacity_ring() {
     both_runners(|runner| {
-        four_by_four(runner, || {
+        select_send_storm(runner, PER, || {
             DynBoundedBlocking::with_config(3).expect("a valid capacity")
         })
     });

@@ -299,3 +299,63 @@ pub fn try_send_until_taken<T>(
         }
     }
 }
+
+/// Four producers send counting messages, each through a `select!` over
+/// four senders whose value expressions make a new message; four consumers
+/// receive. Every message made is received and dropped exactly once.
+pub fn select_send_storm<F>(
+    runner: Runner,
+    per: usize,
+    make_pair: impl Fn() -> may_channel::Pair<Tracked, F>,
+) where
+    F: may_channel::Flavor + 'static,
+{
+    let producers = 4;
+    let log = DropLog::new(producers * per * 4);
+    let made = Arc::new(AtomicUsize::new(0));
+    let pairs: Vec<_> = (0..4).map(|_| make_pair()).collect();
+    let senders: Arc<Vec<may_channel::Sender<Tracked, F>>> =
+        Arc::new(pairs.iter().map(|(tx, _)| tx.clone()).collect());
+    let receivers: Vec<may_channel::Receiver<Tracked, F>> =
+        pairs.into_iter().map(|(_, rx)| rx).collect();
+    let consumers: Vec<_> = receivers
+        .into_iter()
+        .map(|rx| runner.spawn(move || rx.iter().count()))
+        .collect();
+    let producer_handles: Vec<_> = (0..producers)
+        .map(|_| {
+            let senders = Arc::clone(&senders);
+            let log = Arc::clone(&log);
+            let made = Arc::clone(&made);
+            runner.spawn(move || {
+                let make = || log.item(made.fetch_add(1, Ordering::SeqCst));
+                let [s0, s1, s2, s3] = &senders[..] else {
+                    unreachable!("four senders")
+                };
+                for _ in 0..per {
+                    may_channel::select! {
+                        send(s0, make()) -> res => res.expect("receivers alive"),
+                        send(s1, make()) -> res => res.expect("receivers alive"),
+                        send(s2, make()) -> res => res.expect("receivers alive"),
+                        send(s3, make()) -> res => res.expect("receivers alive"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for producer in producer_handles {
+        producer.join();
+    }
+    drop(senders);
+    let received: usize = consumers.into_iter().map(|c| c.join()).sum();
+    let made = made.load(Ordering::SeqCst);
+    assert_eq!(
+        made,
+        producers * per,
+        "a value was evaluated for a send not made"
+    );
+    assert_eq!(received, made);
+    for id in 0..made {
+        assert_eq!(log.drops_of(id), 1, "message {id}");
+    }
+}

@@ -15,8 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{DropLog, Runner, Tracked, on_one_worker, select_send_storm, within};
-use may_channel::flavors::{BoundedBlocking, BoundedRejecting, DynBoundedBlocking};
-use may_channel::{Flavor, Sender, TryRecvError, bounded, select};
+use may_channel::flavors::{
+    BoundedBlocking, BoundedRejecting, DynBoundedBlocking, PriorityBounded,
+};
+use may_channel::{Flavor, Pair, Sender, TryRecvError, bounded, select};
 
 /// Selects per producer in the four-by-four storms.
 const PER: usize = if cfg!(debug_assertions) {
@@ -56,6 +58,11 @@ fn no_value_is_evaluated_and_dropped_on_a_dyn_capacity_ring() {
     });
 }
 
+#[test]
+fn no_value_is_evaluated_and_dropped_on_a_priority_channel() {
+    both_runners(|runner| select_send_storm(runner, PER, PriorityBounded::<1>::new));
+}
+
 /// Runs a `select!` whose only branch sends on `tx` with a value
 /// expression that panics; the panic reaches the caller.
 fn panicking_select_send<F: Flavor>(tx: &Sender<u32, F>) {
@@ -93,6 +100,16 @@ fn a_panicking_value_behind_others_is_skipped_in_order() {
     }
     assert!(tx.is_full());
     assert_eq!(rx.iter().take(3).collect::<Vec<_>>(), vec![10, 11, 12]);
+}
+
+#[test]
+fn a_panicking_value_gives_a_priority_unit_back() {
+    let (tx, rx) = PriorityBounded::<1>::new::<u32>();
+    panicking_select_send(&tx);
+    assert_eq!(rx.len(), 0);
+    assert!(!tx.is_full(), "the unit is free again");
+    tx.try_send(1).expect("room for a message");
+    assert_eq!(rx.try_recv(), Ok(1));
 }
 
 #[test]
@@ -160,8 +177,7 @@ fn a_reservation_held_across_a_park_on_one_worker() {
 /// `close()` while a select holds room: the reservation claimed its place
 /// before the close, so its message lands and is received before the
 /// receivers see `Disconnected`.
-fn close_while_reserved(runner: Runner) {
-    let (tx, rx) = bounded::<u32>(2);
+fn close_while_reserved<F: Flavor + 'static>(runner: Runner, (tx, rx): Pair<u32, F>) {
     let (value_tx, value_rx) = bounded::<u32>(1);
     let (started_tx, started_rx) = bounded::<()>(1);
     let sender = {
@@ -196,16 +212,23 @@ fn close_while_reserved(runner: Runner) {
 
 #[test]
 fn close_while_a_select_holds_room_then_drain() {
-    both_runners(close_while_reserved);
+    both_runners(|runner| close_while_reserved(runner, bounded::<u32>(2)));
+}
+
+#[test]
+fn close_while_a_select_holds_a_priority_unit_then_drain() {
+    both_runners(|runner| close_while_reserved(runner, PriorityBounded::<2>::new()));
 }
 
 /// The last receiver goes while a select holds room: the message that
 /// lands afterwards is dropped at once (nobody can take it), exactly once.
-#[test]
-fn the_last_receiver_goes_while_a_select_holds_room() {
-    both_runners(|runner| {
+fn last_receiver_goes_while_reserved<F>(runner: Runner, (tx, rx): Pair<Tracked, F>)
+where
+    F: Flavor + 'static,
+    F::Backpressure: may_channel::backpressure::HasSend,
+{
+    {
         let log = DropLog::new(2);
-        let (tx, rx) = bounded::<Tracked>(2);
         tx.send(log.item(0)).unwrap();
         let (value_tx, value_rx) = bounded::<()>(1);
         let (started_tx, started_rx) = bounded::<()>(1);
@@ -230,5 +253,15 @@ fn the_last_receiver_goes_while_a_select_holds_room() {
         assert!(sender.join());
         assert_eq!(log.drops_of(1), 1, "the landed message dropped once");
         log.assert_all_dropped_once();
-    });
+    }
+}
+
+#[test]
+fn the_last_receiver_goes_while_a_select_holds_room() {
+    both_runners(|runner| last_receiver_goes_while_reserved(runner, bounded::<Tracked>(2)));
+}
+
+#[test]
+fn the_last_receiver_goes_while_a_select_holds_a_priority_unit() {
+    both_runners(|runner| last_receiver_goes_while_reserved(runner, PriorityBounded::<2>::new()));
 }

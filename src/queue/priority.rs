@@ -38,7 +38,7 @@ use std::marker::PhantomData;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use super::{Bounded, DynBounded, QueueStrategy, RawQueue, Unbounded};
+use super::{Bounded, DynBounded, QueueStrategy, RawQueue, Reservation, Unbounded};
 use crate::error::BuildError;
 use crate::sync::{AtomicUsize, Ordering};
 
@@ -208,6 +208,7 @@ impl<Q: Prioritizable, const AGING: usize> QueueStrategy for Prioritized<Q, AGIN
             stored: CachePadded::new(AtomicUsize::new(0)),
             capacity,
             received: AtomicUsize::new(0),
+            reserved: AtomicUsize::new(0),
         }
     }
 }
@@ -228,12 +229,17 @@ pub struct PriorityQueue<T: Send, Q: QueueStrategy, const AGING: usize> {
     /// `AGING > 0` only: receives so far, to pick every `AGING`-th (a
     /// peek does not count; taking a peeked message does).
     received: AtomicUsize,
+    /// Bounded queues only: units reserved for a select's send branch whose
+    /// message is not stored yet (`RawQueue::reserve`), which `stored`
+    /// counts and the channel's `len()` leaves out. Only reservations
+    /// touch it.
+    reserved: AtomicUsize,
 }
 
 impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
     /// Stores `item` at `level`, or hands it back when the queue is full.
     pub fn push_at(&self, level: Priority, item: T) -> Result<(), T> {
-        if !self.reserve() {
+        if !self.reserve_unit() {
             return Err(item);
         }
         self.store_reserved(level, item)
@@ -397,7 +403,7 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
 
     /// Reserves one unit of capacity; always succeeds when unbounded.
     #[inline]
-    fn reserve(&self) -> bool {
+    fn reserve_unit(&self) -> bool {
         let Some(capacity) = self.capacity else {
             return true;
         };
@@ -505,5 +511,52 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> RawQueue<T> for PriorityQueu
     /// [`push_evicting_at`](PriorityQueue::push_evicting_at) does.
     fn push_evicting(&self, item: T, _home: usize) -> Result<Option<T>, T> {
         self.push_evicting_at(Priority::Normal, item)
+    }
+
+    /// A unit of the shared capacity, for a message to be stored at
+    /// [`Priority::Normal`] (a select's send branch). Unbounded levels never
+    /// refuse a push, so they do not reserve.
+    fn reserve(&self) -> Reservation {
+        if self.capacity.is_none() {
+            return Reservation::Unsupported;
+        }
+        // SeqCst, before the unit: the channel core then reads its
+        // disconnected flag (SeqCst); a receiver that reads the flag set
+        // and then this count (SeqCst) either sees the reservation, or the
+        // reservation sees the flag and is given up (a store-buffer pair).
+        self.reserved.fetch_add(1, Ordering::SeqCst);
+        if self.reserve_unit() {
+            Reservation::Held(0)
+        } else {
+            // SeqCst: as above.
+            self.reserved.fetch_sub(1, Ordering::SeqCst);
+            Reservation::Refused
+        }
+    }
+
+    unsafe fn fill_reserved(&self, _token: usize, item: T) {
+        // The unit is ours, so the level has room by its counters; it can
+        // refuse only while a receiver finishes with the slot it needs.
+        let backoff = Backoff::new();
+        let mut pending = item;
+        while let Err(refused) = self.store_reserved_unit(Priority::Normal, pending) {
+            pending = refused;
+            backoff.snooze();
+        }
+        // SeqCst: after the store; a receiver that reads the decrement then
+        // finds the message.
+        self.reserved.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    unsafe fn cancel_reserved(&self, _token: usize) {
+        // Release: as in `popped` (the unit goes back).
+        self.stored.fetch_sub(1, Ordering::Release);
+        // SeqCst: as in `fill_reserved`.
+        self.reserved.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn lent_slots(&self) -> usize {
+        // SeqCst: the receiver's half of the pair described in `reserve`.
+        self.reserved.load(Ordering::SeqCst)
     }
 }

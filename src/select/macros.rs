@@ -21,10 +21,11 @@
 /// when the select starts. A send's `value` expression is evaluated only when
 /// its branch is chosen and committed: on a rendezvous channel to a waiting
 /// receiver, on a bounded channel over the crate's ring (`bounded(n)`,
-/// `Bounded<N>`, `DynBounded`) to a slot it reserved, so an evaluated value
-/// is always sent (or handed back in `Err` when the receivers are gone). On
-/// queues that cannot reserve (priority levels, zero-copy `Slots`, custom
-/// bounded queues), in the rare case that another sender takes the room
+/// `Bounded<N>`, `DynBounded`) or a bounded priority queue to room it
+/// reserved, so an evaluated value is always sent (or handed back in `Err`
+/// when the receivers are gone). On bounded queues that cannot reserve
+/// (zero-copy `Slots`, work stealing over bounded queues, custom ones), in
+/// the rare case that another sender takes the room
 /// between the readiness check and the send, the value is kept for the next
 /// round, and dropped unsent if the select then ends through another branch.
 ///

@@ -51,12 +51,13 @@
 //! and receivers that the other side meets (a `try_recv` takes from a
 //! waiting select's send branch, a `try_send` hands to its receive branch).
 //! On a bounded channel over the crate's ring (`bounded(n)`, `Bounded<N>`,
-//! `DynBounded`) the branch first reserves a slot, so its value is always
-//! stored; while the value expression runs, the reserved slot is room
-//! taken but not a message (`len()` leaves it out, and receivers wait for
-//! it rather than take the messages behind it). A value expression that
-//! panics gives the slot back. Unbounded channels never refuse a send. On
-//! the remaining bounded queues (priority levels, zero-copy `Slots`, work
+//! `DynBounded`) the branch first reserves a slot, and on a bounded
+//! priority channel a unit of its capacity, so its value is always
+//! stored; while the value expression runs, the reserved room is taken but
+//! not a message (`len()` leaves it out; on a ring, receivers wait for the
+//! reserved slot rather than take the messages behind it). A value
+//! expression that panics gives the room back. Unbounded channels never
+//! refuse a send. On the remaining bounded queues (zero-copy `Slots`, work
 //! stealing over bounded queues, custom ones) a chosen send evaluates its
 //! value and then tries to store it; if a competitor took the room first,
 //! the select keeps the value and waits again, and should the select then

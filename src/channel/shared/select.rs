@@ -38,10 +38,14 @@ impl<T: Send, F: Flavor> Shared<T, F> {
         if !self.front.is_empty() {
             return true;
         }
+        // A closed channel with a slot still lent (or reserved) is not
+        // drained yet: the receive would find nothing, and the slot's
+        // publish wakes every receiver (`lent_published`).
+        let drained = || self.is_disconnected() && self.queue.lent_slots() == 0;
         if !self.queue.head_held_by_sender() {
-            return !self.queue.is_empty() || self.is_disconnected();
+            return !self.queue.is_empty() || drained();
         }
-        self.is_disconnected() && self.queue.lent_slots() == 0
+        drained()
     }
 
     /// Whether a send would complete now without waiting.
@@ -114,11 +118,24 @@ impl<T: Send, F: Flavor> Shared<T, F> {
             return SendRoom::Disconnected;
         }
         match self.queue.reserve() {
-            Reservation::Held(token) => SendRoom::Held(RoomHeld {
-                shared: self,
-                token,
-                filled: false,
-            }),
+            Reservation::Held(token) => {
+                let room = RoomHeld {
+                    shared: self,
+                    token,
+                    filled: false,
+                };
+                // A bracketed queue's reservation holds no place in the
+                // queue, so a close does not order it: read the flag after
+                // the reservation was counted (SeqCst, in the queue), the
+                // store-buffer pair with a receiver that reads the flag,
+                // then the count (`drained_if_disconnected`). Set: give the
+                // room back (the drop wakes whoever read the count).
+                if !Self::QUEUE_CLOSES && self.disconnected.load(Ordering::SeqCst) {
+                    drop(room);
+                    return SendRoom::Disconnected;
+                }
+                SendRoom::Held(room)
+            }
             Reservation::Unsupported => SendRoom::Unsupported,
             // SeqCst: after the queue's SeqCst withdrawal of its count, so
             // that a receiver that read the count (after it read the flag

@@ -353,8 +353,8 @@ pub trait RawQueue<T>: Send + Sync {
     /// The default, [`Reservation::Unsupported`], makes the select store
     /// after it evaluated the value, and keep the value for its next round
     /// if the room went to a competitor meanwhile.
-    // Plumbing for the crate's own ring and priority queue, hidden from the documented
-    // contract: a custom queue keeps the default.
+    // Plumbing for the crate's own ring and priority queue, hidden from
+    // the documented contract: a custom queue keeps the default.
     #[doc(hidden)]
     fn reserve(&self) -> Reservation {
         Reservation::Unsupported

@@ -9,11 +9,11 @@ use crate::error::{SendError, SendTimeoutError, TrySendError};
 /// The sending half of a channel of flavour `F`. Clone it for more
 /// producers; the channel disconnects for receivers when the last clone is
 /// dropped (they still drain what is queued).
-pub struct Sender<T: Send, F: Flavor> {
+pub struct Sender<T, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }
 
-impl<T: Send, F: Flavor> Sender<T, F> {
+impl<T, F: Flavor> Sender<T, F> {
     pub(crate) fn new(shared: Arc<Shared<T, F>>) -> Self {
         Self { shared }
     }
@@ -98,7 +98,6 @@ impl<T: Send, F: Flavor> Sender<T, F> {
 
 impl<T, Q, W, M, P> Sender<T, super::Channel<Q, W, DropOldest, M, P>>
 where
-    T: Send,
     super::Channel<Q, W, DropOldest, M, P>: Flavor,
     Q: crate::queue::QueueStrategy,
 {
@@ -111,7 +110,7 @@ where
     }
 }
 
-impl<T: Send, F: Flavor> Clone for Sender<T, F> {
+impl<T, F: Flavor> Clone for Sender<T, F> {
     fn clone(&self) -> Self {
         self.shared.add_sender();
         Self {
@@ -120,7 +119,7 @@ impl<T: Send, F: Flavor> Clone for Sender<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Drop for Sender<T, F> {
+impl<T, F: Flavor> Drop for Sender<T, F> {
     fn drop(&mut self) {
         crate::metrics::MetricsSink::on_release(self.shared.metrics(), crate::metrics::Side::Send);
         self.shared.remove_sender();
@@ -133,10 +132,10 @@ impl<T: Send, F: Flavor> Drop for Sender<T, F> {
 // there), so observing it after the panic is sound. The channel's interior
 // mutability (slots in `UnsafeCell`s) would otherwise keep `Arc<Shared>`
 // from being unwind safe.
-impl<T: Send, F: Flavor> std::panic::UnwindSafe for Sender<T, F> {}
-impl<T: Send, F: Flavor> std::panic::RefUnwindSafe for Sender<T, F> {}
+impl<T, F: Flavor> std::panic::UnwindSafe for Sender<T, F> {}
+impl<T, F: Flavor> std::panic::RefUnwindSafe for Sender<T, F> {}
 
-impl<T: Send, F: Flavor> fmt::Debug for Sender<T, F> {
+impl<T, F: Flavor> fmt::Debug for Sender<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("len", &self.len())

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     // -------------------------------------------------------------- select
 
     pub(crate) fn receivers(&self) -> &WaitList {

@@ -24,6 +24,23 @@ use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 /// handle of the channel drops messages that arrived after the last
 /// receiver's drain. The handles are `UnwindSafe`, so
 /// `std::panic::catch_unwind(|| drop(rx))` needs no `AssertUnwindSafe`.
+///
+/// # Threads
+///
+/// As for the [`Sender`](crate::Sender): `Send` and `Sync` when `T: Send`.
+/// The receiver of a channel of `Rc`s stays on its thread:
+///
+/// ```compile_fail,E0277
+/// fn need_send<T: Send>(_: T) {}
+/// let (_tx, rx) = may_channel::bounded::<std::rc::Rc<u8>>(4);
+/// need_send(rx);
+/// ```
+///
+/// ```
+/// fn need_send<T: Send>(_: T) {}
+/// let (_tx, rx) = may_channel::bounded::<u8>(4);
+/// need_send(rx);
+/// ```
 pub struct Receiver<T, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }

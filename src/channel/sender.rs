@@ -9,6 +9,36 @@ use crate::error::{SendError, SendTimeoutError, TrySendError};
 /// The sending half of a channel of flavour `F`. Clone it for more
 /// producers; the channel disconnects for receivers when the last clone is
 /// dropped (they still drain what is queued).
+///
+/// # Threads
+///
+/// Any `T` makes a channel; the handles are `Send` and `Sync` when
+/// `T: Send`, as in crossbeam-channel and std (for a queue of your own:
+/// when it is `Send + Sync`). A channel of `Rc`s works on its own thread:
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// let (tx, rx) = may_channel::unbounded();
+/// tx.send(Rc::new(5)).unwrap();
+/// assert_eq!(*rx.recv().unwrap(), 5);
+/// ```
+///
+/// but its sender cannot go to another thread or coroutine:
+///
+/// ```compile_fail,E0277
+/// fn need_send<T: Send>(_: T) {}
+/// let (tx, _rx) = may_channel::unbounded::<std::rc::Rc<u8>>();
+/// need_send(tx);
+/// ```
+///
+/// while one of `u8`s can:
+///
+/// ```
+/// fn need_send<T: Send>(_: T) {}
+/// let (tx, _rx) = may_channel::unbounded::<u8>();
+/// need_send(tx);
+/// ```
 pub struct Sender<T, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }

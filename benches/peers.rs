@@ -233,6 +233,8 @@ where
     M: MetricsSink,
     P: Placement,
     Channel<Q, W, B, M, P>: Flavor<Backpressure = B>,
+    Sender<usize, Channel<Q, W, B, M, P>>: Send,
+    Receiver<usize, Channel<Q, W, B, M, P>>: Send,
 {
     type Tx = Sender<usize, Channel<Q, W, B, M, P>>;
     type Rx = Receiver<usize, Channel<Q, W, B, M, P>>;
@@ -384,6 +386,8 @@ where
     F: SpscFlavor,
     F::Queue: QueueStrategy<Config = ()>,
     F::Backpressure: HasSend,
+    may_channel::spsc::Sender<usize, F>: Send,
+    may_channel::spsc::Receiver<usize, F>: Send,
 {
     type Tx = may_channel::spsc::Sender<usize, F>;
     type Rx = may_channel::spsc::Receiver<usize, F>;

@@ -16,7 +16,10 @@ const CAPACITY: usize = 256;
 
 /// `producers` threads send `MESSAGES` in all with `send`; this thread
 /// receives them all. Returns their sum (checked against the plain channel).
-fn run<F: Flavor>((tx, rx): Pair<u64, F>, producers: u64, send: fn(&Sender<u64, F>, u64)) -> u64 {
+fn run<F: Flavor>((tx, rx): Pair<u64, F>, producers: u64, send: fn(&Sender<u64, F>, u64)) -> u64
+where
+    Sender<u64, F>: Send,
+{
     let per_producer = MESSAGES / producers;
     let handles: Vec<_> = (0..producers)
         .map(|p| {

@@ -54,7 +54,7 @@ fn lock<T>(shard: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
     shard.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<T: Send, const SHARDS: usize, const PER_SHARD: usize> RawQueue<T>
+impl<T, const SHARDS: usize, const PER_SHARD: usize> RawQueue<T>
     for ShardedStackQueue<T, SHARDS, PER_SHARD>
 {
     fn push(&self, item: T, home: usize) -> Result<(), T> {
@@ -91,9 +91,9 @@ impl<const SHARDS: usize, const PER_SHARD: usize> QueueStrategy
     // and drops the incoming message instead).
     type Kind = BoundedKind;
     type Config = ();
-    type Queue<T: Send> = ShardedStackQueue<T, SHARDS, PER_SHARD>;
+    type Queue<T> = ShardedStackQueue<T, SHARDS, PER_SHARD>;
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         ShardedStackQueue {
             shards: std::array::from_fn(|_| Mutex::new(Vec::with_capacity(PER_SHARD))),
         }
@@ -312,12 +312,12 @@ type MyFlavor =
     Channel<ShardedStack<2, 32>, TallyingWait, Block, LatencySink, RoundRobinThreads<2>>;
 
 /// Takes what is queued now from a channel of any flavour.
-fn drain<T: Send, F: Flavor>(rx: &Receiver<T, F>) -> Vec<T> {
+fn drain<T, F: Flavor>(rx: &Receiver<T, F>) -> Vec<T> {
     rx.try_iter().collect()
 }
 
 /// Builds a `MyFlavor` channel whose wait tallies the caller can read.
-fn my_channel<T: Send>() -> (Sender<T, MyFlavor>, Receiver<T, MyFlavor>, Arc<WaitTally>) {
+fn my_channel<T>() -> (Sender<T, MyFlavor>, Receiver<T, MyFlavor>, Arc<WaitTally>) {
     let wait = TallyingWait::default();
     let tally = Arc::clone(&wait.tally);
     let (tx, rx) = MyFlavor::from_parts(

@@ -109,7 +109,7 @@ pub use error::{
 };
 
 /// An unbounded MPMC channel ([`flavors::UnboundedMpmc`]).
-pub fn unbounded<T: Send>() -> Pair<T, flavors::UnboundedMpmc> {
+pub fn unbounded<T>() -> Pair<T, flavors::UnboundedMpmc> {
     flavors::UnboundedMpmc::new()
 }
 
@@ -121,7 +121,7 @@ pub fn unbounded<T: Send>() -> Pair<T, flavors::UnboundedMpmc> {
 /// # Panics
 /// If `capacity` is too large to index ([`Channel::with_config`] returns
 /// the error instead).
-pub fn bounded<T: Send>(capacity: usize) -> Pair<T, flavors::DynBoundedBlocking> {
+pub fn bounded<T>(capacity: usize) -> Pair<T, flavors::DynBoundedBlocking> {
     match flavors::DynBoundedBlocking::with_config(capacity) {
         Ok(pair) => pair,
         Err(err) => panic!("may_channel::bounded({capacity}): {err}"),
@@ -133,13 +133,11 @@ pub fn bounded<T: Send>(capacity: usize) -> Pair<T, flavors::DynBoundedBlocking>
 ///
 /// # Panics
 /// If `capacity` is 0; [`broadcast::Builder::build`] returns the error instead.
-pub fn broadcast<T: Clone + Send + Sync>(
-    capacity: usize,
-) -> (broadcast::Sender<T>, broadcast::Subscriber<T>) {
+pub fn broadcast<T: Clone>(capacity: usize) -> (broadcast::Sender<T>, broadcast::Subscriber<T>) {
     broadcast::channel(capacity)
 }
 
 /// A zero-capacity MPMC channel ([`flavors::RendezvousMpmc`]).
-pub fn rendezvous<T: Send>() -> Pair<T, flavors::RendezvousMpmc> {
+pub fn rendezvous<T>() -> Pair<T, flavors::RendezvousMpmc> {
     flavors::RendezvousMpmc::new()
 }

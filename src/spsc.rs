@@ -62,7 +62,7 @@ pub use crate::queue::{Spsc, SpscBounded};
 // As for the MPMC handles (`channel/sender.rs`): a caught panic leaves the
 // channel consistent. (`NotSync`, a `PhantomData<Cell<()>>`, and the queue's
 // `UnsafeCell`s would otherwise keep them from being unwind safe.)
-impl<T: Send, F: SpscFlavor> std::panic::UnwindSafe for Sender<T, F> {}
-impl<T: Send, F: SpscFlavor> std::panic::RefUnwindSafe for Sender<T, F> {}
-impl<T: Send, F: SpscFlavor> std::panic::UnwindSafe for Receiver<T, F> {}
-impl<T: Send, F: SpscFlavor> std::panic::RefUnwindSafe for Receiver<T, F> {}
+impl<T, F: SpscFlavor> std::panic::UnwindSafe for Sender<T, F> {}
+impl<T, F: SpscFlavor> std::panic::RefUnwindSafe for Sender<T, F> {}
+impl<T, F: SpscFlavor> std::panic::UnwindSafe for Receiver<T, F> {}
+impl<T, F: SpscFlavor> std::panic::RefUnwindSafe for Receiver<T, F> {}

@@ -319,6 +319,8 @@ fn shutdown_under_load<F>(runner: Runner, pair: (Sender<Tracked, F>, Receiver<Tr
 where
     F: Flavor,
     F::Backpressure: HasSend,
+    Sender<Tracked, F>: Send,
+    Receiver<Tracked, F>: Send,
 {
     let ids = PRODUCERS * PER_PRODUCER;
     let log = DropLog::new(ids);
@@ -432,10 +434,11 @@ fn close_then_drain_under_load_coroutines() {
 /// message may land after it. The bounded ring and the unbounded list close
 /// themselves (their tail carries the mark); the priority queue is bracketed
 /// by the core.
-fn racing_close<F: Flavor>(
-    rounds: usize,
-    make: impl Fn() -> (Sender<usize, F>, Receiver<usize, F>),
-) {
+fn racing_close<F: Flavor>(rounds: usize, make: impl Fn() -> (Sender<usize, F>, Receiver<usize, F>))
+where
+    Sender<usize, F>: Send,
+    Receiver<usize, F>: Send,
+{
     for _ in 0..rounds {
         let (tx, rx) = make();
         let go = Arc::new(AtomicBool::new(false));

@@ -37,6 +37,8 @@ fn send_then_try_recv<F>(
 ) where
     F: may_channel::Flavor + 'static,
     F::Backpressure: may_channel::backpressure::HasSend,
+    Sender<usize, F>: Send,
+    Receiver<usize, F>: Send,
 {
     let (tx, rx) = channel;
     let handles: Vec<_> = (0..tasks)
@@ -70,6 +72,8 @@ fn not_empty_then_try_recv<F>(
     channel: (Sender<usize, F>, Receiver<usize, F>),
 ) where
     F: may_channel::Flavor + 'static,
+    Sender<usize, F>: Send,
+    Receiver<usize, F>: Send,
 {
     let (tx, rx) = channel;
     let done = Arc::new(AtomicBool::new(false));

@@ -103,7 +103,10 @@ fn sends_survive_migration<F: Flavor + 'static>(
     (tx, rx): (Sender<u64, F>, Receiver<u64, F>),
     send: fn(&Sender<u64, F>, u64),
     in_order: bool,
-) {
+) where
+    Sender<u64, F>: Send,
+    Receiver<u64, F>: Send,
+{
     let closer = tx.clone();
     let sender = go(move || send_while_migrating(|n| send(&tx, n)));
     let receiver = std::thread::spawn(move || rx.iter().collect::<Vec<u64>>());

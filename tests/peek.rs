@@ -283,6 +283,8 @@ where
     F: Flavor,
     F::Queue: Peekable,
     F::Backpressure: HasSend,
+    Sender<Tracked, F>: Send,
+    Receiver<Tracked, F>: Send,
 {
     const PRODUCERS: usize = 2;
     const PER_PRODUCER: usize = 5_000;

@@ -19,7 +19,8 @@ use may_channel::priority::Priority::{self, Critical, High, Low, Normal};
 use may_channel::queue::{Bounded, DynBounded, Prioritizable, Prioritized, Unbounded};
 use may_channel::wait::SpinThenPark;
 use may_channel::{
-    Channel, Flavor, Pair, RecvError, RecvTimeoutError, TryRecvError, TrySendError, select,
+    Channel, Flavor, Pair, Receiver, RecvError, RecvTimeoutError, Sender, TryRecvError,
+    TrySendError, select,
 };
 use proptest::prelude::*;
 
@@ -537,6 +538,8 @@ fn concurrent_receivers<Q, const A: usize, B>(
     B: HasSend,
     Channel<Prioritized<Q, A>, SpinThenPark, B>:
         Flavor<Queue = Prioritized<Q, A>, Metrics = NoMetrics>,
+    Sender<Tracked, Channel<Prioritized<Q, A>, SpinThenPark, B>>: Send,
+    Receiver<Tracked, Channel<Prioritized<Q, A>, SpinThenPark, B>>: Send,
 {
     const PRODUCERS: usize = 2;
     const PER_PRODUCER: usize = 4_000;

@@ -440,6 +440,8 @@ fn exactly_once<Q, const A: usize, B>(
     B: HasSend,
     Channel<Prioritized<Q, A>, SpinThenPark, B>:
         Flavor<Queue = Prioritized<Q, A>, Metrics = NoMetrics>,
+    Sender<Tracked, Channel<Prioritized<Q, A>, SpinThenPark, B>>: Send,
+    Receiver<Tracked, Channel<Prioritized<Q, A>, SpinThenPark, B>>: Send,
 {
     let total = producers * per_producer;
     let log = DropLog::new(total);

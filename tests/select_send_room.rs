@@ -18,7 +18,7 @@ use common::{DropLog, Runner, Tracked, on_one_worker, select_send_storm, within}
 use may_channel::flavors::{
     BoundedBlocking, BoundedRejecting, DynBoundedBlocking, PriorityBounded,
 };
-use may_channel::{Flavor, Pair, Sender, TryRecvError, bounded, select};
+use may_channel::{Flavor, Pair, Receiver, Sender, TryRecvError, bounded, select};
 
 /// Selects per producer in the four-by-four storms.
 const PER: usize = if cfg!(debug_assertions) {
@@ -177,7 +177,12 @@ fn a_reservation_held_across_a_park_on_one_worker() {
 /// `close()` while a select holds room: the reservation claimed its place
 /// before the close, so its message lands and is received before the
 /// receivers see `Disconnected`.
-fn close_while_reserved<F: Flavor + 'static>(runner: Runner, (tx, rx): Pair<u32, F>) {
+fn close_while_reserved<F>(runner: Runner, (tx, rx): Pair<u32, F>)
+where
+    F: Flavor + 'static,
+    Sender<u32, F>: Send,
+    Receiver<u32, F>: Send,
+{
     let (value_tx, value_rx) = bounded::<u32>(1);
     let (started_tx, started_rx) = bounded::<()>(1);
     let sender = {
@@ -226,6 +231,7 @@ fn last_receiver_goes_while_reserved<F>(runner: Runner, (tx, rx): Pair<Tracked, 
 where
     F: Flavor + 'static,
     F::Backpressure: may_channel::backpressure::HasSend,
+    Sender<Tracked, F>: Send,
 {
     {
         let log = DropLog::new(2);

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use common::{in_child_process, keep_alive, on_one_worker};
 use may_channel::select::Select;
-use may_channel::{Flavor, Pair};
+use may_channel::{Flavor, Pair, Receiver, Sender};
 
 /// The message: a `Copy` newtype, as in the original report.
 #[derive(Clone, Copy, Debug)]
@@ -63,7 +63,11 @@ fn go<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> may::corouti
 }
 
 /// One round over four channels made by `make`.
-fn round<F: Flavor + 'static>(make: &dyn Fn() -> Pair<Msg, F>) {
+fn round<F: Flavor + 'static>(make: &dyn Fn() -> Pair<Msg, F>)
+where
+    Sender<Msg, F>: Send + Sync,
+    Receiver<Msg, F>: Send + Sync,
+{
     let per = per_producer();
     let total = PRODUCERS * per;
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..4).map(|_| make()).unzip();
@@ -140,7 +144,11 @@ fn round<F: Flavor + 'static>(make: &dyn Fn() -> Pair<Msg, F>) {
 
 /// Runs `rounds()` rounds in a fresh process with two workers, the caller
 /// being an OS thread (the coroutines do all channel work).
-fn on_two_workers<F: Flavor + 'static>(make: fn() -> Pair<Msg, F>) {
+fn on_two_workers<F: Flavor + 'static>(make: fn() -> Pair<Msg, F>)
+where
+    Sender<Msg, F>: Send + Sync,
+    Receiver<Msg, F>: Send + Sync,
+{
     in_child_process(CHILD, Duration::from_secs(240), move |_| {
         may::config().set_workers(2).set_stack_size(0x2_0000);
         for _ in 0..rounds() {
@@ -150,7 +158,11 @@ fn on_two_workers<F: Flavor + 'static>(make: fn() -> Pair<Msg, F>) {
 }
 
 /// The same on one worker, the rounds run from a coroutine.
-fn one_worker<F: Flavor + 'static>(make: fn() -> Pair<Msg, F>) {
+fn one_worker<F: Flavor + 'static>(make: fn() -> Pair<Msg, F>)
+where
+    Sender<Msg, F>: Send + Sync,
+    Receiver<Msg, F>: Send + Sync,
+{
     on_one_worker(CHILD, move || {
         for _ in 0..rounds() {
             round(&make);

@@ -195,6 +195,8 @@ type Ends<F> = (
 fn close_race<F: spsc::SpscFlavor>(open: fn() -> Ends<F>)
 where
     F::Backpressure: may_channel::backpressure::HasSend,
+    spsc::Sender<common::Tracked, F>: Send,
+    spsc::Receiver<common::Tracked, F>: Send,
 {
     for runner in [Runner::Threads, Runner::Coroutines] {
         within(60, move || {

@@ -19,6 +19,7 @@ const MESSAGES: usize = 20_000;
 fn many_parked_receivers<F: Flavor>(pair: (Sender<usize, F>, Receiver<usize, F>), receivers: usize)
 where
     F::Backpressure: may_channel::backpressure::HasSend,
+    Receiver<usize, F>: Send,
 {
     let (tx, rx) = pair;
     let consumers: Vec<_> = (0..receivers)

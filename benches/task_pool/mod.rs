@@ -17,6 +17,8 @@ pub const TASKS_PER_WORKER: usize = 20_000;
 pub fn pool<F: Flavor>(workers: usize, (tx, rx): (Sender<usize, F>, Receiver<usize, F>))
 where
     F::Backpressure: HasSend,
+    Sender<usize, F>: Send,
+    Receiver<usize, F>: Send,
 {
     let done = Arc::new(AtomicUsize::new(0));
     let total = workers * TASKS_PER_WORKER;

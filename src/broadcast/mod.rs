@@ -163,7 +163,7 @@ impl Builder {
     }
 
     /// Creates the channel and its first subscriber.
-    pub fn build<T: Clone + Send + Sync>(self) -> Result<(Sender<T>, Subscriber<T>), BuildError> {
+    pub fn build<T: Clone>(self) -> Result<(Sender<T>, Subscriber<T>), BuildError> {
         if self.capacity == 0 {
             return Err(BuildError::ZeroCapacity);
         }
@@ -178,7 +178,7 @@ impl Builder {
 ///
 /// # Panics
 /// If `capacity` is 0; [`Builder::build`] returns the error instead.
-pub fn channel<T: Clone + Send + Sync>(capacity: usize) -> (Sender<T>, Subscriber<T>) {
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Subscriber<T>) {
     match Builder::new(capacity).build() {
         Ok(pair) => pair,
         Err(err) => panic!("may_channel::broadcast({capacity}): {err}"),
@@ -188,11 +188,11 @@ pub fn channel<T: Clone + Send + Sync>(capacity: usize) -> (Sender<T>, Subscribe
 /// The sending half of a broadcast channel. Clone it for more publishers;
 /// subscribers see `Closed` once every clone is dropped and they have read
 /// everything.
-pub struct Sender<T: Clone + Send + Sync> {
+pub struct Sender<T: Clone> {
     ring: Arc<Ring<T>>,
 }
 
-impl<T: Clone + Send + Sync> Sender<T> {
+impl<T: Clone> Sender<T> {
     /// Publishes `msg` to every subscriber; returns how many subscribers
     /// there are now. The message is kept in the ring for late subscribers
     /// (`subscribe_from_oldest`) even when there are none, so a send never
@@ -269,7 +269,7 @@ impl<T: Clone + Send + Sync> Sender<T> {
     }
 }
 
-impl<T: Clone + Send + Sync> Clone for Sender<T> {
+impl<T: Clone> Clone for Sender<T> {
     fn clone(&self) -> Self {
         self.ring.add_sender();
         Self {
@@ -278,13 +278,13 @@ impl<T: Clone + Send + Sync> Clone for Sender<T> {
     }
 }
 
-impl<T: Clone + Send + Sync> Drop for Sender<T> {
+impl<T: Clone> Drop for Sender<T> {
     fn drop(&mut self) {
         self.ring.remove_sender();
     }
 }
 
-impl<T: Clone + Send + Sync> fmt::Debug for Sender<T> {
+impl<T: Clone> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("broadcast::Sender")
             .field("capacity", &self.capacity())
@@ -295,12 +295,12 @@ impl<T: Clone + Send + Sync> fmt::Debug for Sender<T> {
 
 /// One subscriber: a cursor into the ring. Cloning it makes a new subscriber
 /// at the same position. Dropping it releases its hold on the ring at once.
-pub struct Subscriber<T: Clone + Send + Sync> {
+pub struct Subscriber<T: Clone> {
     ring: Arc<Ring<T>>,
     cursor: ring::Cursor,
 }
 
-impl<T: Clone + Send + Sync> Subscriber<T> {
+impl<T: Clone> Subscriber<T> {
     fn new(ring: Arc<Ring<T>>, cursor: ring::Cursor) -> Self {
         Self { ring, cursor }
     }
@@ -363,20 +363,20 @@ impl<T: Clone + Send + Sync> Subscriber<T> {
     }
 }
 
-impl<T: Clone + Send + Sync> Clone for Subscriber<T> {
+impl<T: Clone> Clone for Subscriber<T> {
     fn clone(&self) -> Self {
         let cursor = self.ring.register(self.cursor.position());
         Self::new(Arc::clone(&self.ring), cursor)
     }
 }
 
-impl<T: Clone + Send + Sync> Drop for Subscriber<T> {
+impl<T: Clone> Drop for Subscriber<T> {
     fn drop(&mut self) {
         self.ring.unregister(&self.cursor);
     }
 }
 
-impl<T: Clone + Send + Sync> fmt::Debug for Subscriber<T> {
+impl<T: Clone> fmt::Debug for Subscriber<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("broadcast::Subscriber")
             .field("position", &self.cursor.position())

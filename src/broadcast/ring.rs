@@ -53,7 +53,7 @@ pub(crate) struct Ring<T> {
     cursors: Mutex<Vec<Arc<CachePadded<AtomicU64>>>>,
 }
 
-impl<T: Clone + Send + Sync> Ring<T> {
+impl<T: Clone> Ring<T> {
     pub(crate) fn new(capacity: usize, overflow: Overflow) -> Self {
         Self {
             slots: (0..capacity)

@@ -525,7 +525,7 @@ impl<Q: QueueSlot, W, B, M, P: PlacementSlot> ChannelBuilder<Q, W, B, M, P> {
     // The five-slot `Built` alias is the point of this signature; hiding it
     // behind another alias would only obscure it.
     #[allow(clippy::type_complexity)]
-    pub fn build<T: Send>(self) -> Result<Pair<T, Built<Q, W, B, M, P>>, BuildError>
+    pub fn build<T>(self) -> Result<Pair<T, Built<Q, W, B, M, P>>, BuildError>
     where
         W: Resolve<SpinThenPark>,
         W::Out: WaitStrategy,
@@ -555,9 +555,7 @@ impl<Q: QueueSlot, W, B, M, P: PlacementSlot> ChannelBuilder<Q, W, B, M, P> {
     /// ```
     // As for `build`: the five-slot `Built` alias is the point.
     #[allow(clippy::type_complexity)]
-    pub fn build_spsc<T: Send>(
-        self,
-    ) -> Result<crate::spsc::Pair<T, Built<Q, W, B, M, P>>, BuildError>
+    pub fn build_spsc<T>(self) -> Result<crate::spsc::Pair<T, Built<Q, W, B, M, P>>, BuildError>
     where
         QueueOf<Q>: SpscStrategy,
         W: Resolve<SpinThenPark>,

@@ -46,7 +46,7 @@ type NotSync = PhantomData<Cell<()>>;
 /// assert_eq!(rx.iter().sum::<u64>(), 999 * 1000 / 2);
 /// producer.join().unwrap();
 /// ```
-pub fn channel<T: Send>() -> Pair<T, Channel<Spsc>> {
+pub fn channel<T>() -> Pair<T, Channel<Spsc>> {
     channel_of::<T, Channel<Spsc>>()
 }
 
@@ -72,7 +72,7 @@ pub type Bounded<const N: usize> = Channel<SpscBounded<N>, SpinThenPark>;
 /// tx.send(3).unwrap();
 /// assert_eq!(rx.iter().take(2).collect::<Vec<_>>(), [2, 3]);
 /// ```
-pub fn bounded<T: Send, const N: usize>() -> Pair<T, Bounded<N>> {
+pub fn bounded<T, const N: usize>() -> Pair<T, Bounded<N>> {
     const { assert!(N > 0, "a bounded spsc channel needs at least one slot") };
     channel_of()
 }
@@ -91,7 +91,7 @@ pub fn bounded<T: Send, const N: usize>() -> Pair<T, Bounded<N>> {
 /// assert_eq!(rx.recv(), Ok(7));
 /// assert_eq!(rx.metrics().received, 1);
 /// ```
-pub fn channel_of<T: Send, F: SpscFlavor>() -> Pair<T, F>
+pub fn channel_of<T, F: SpscFlavor>() -> Pair<T, F>
 where
     F::Queue: QueueStrategy<Config = ()>,
 {
@@ -107,7 +107,7 @@ where
 
 /// The builder's way in ([`ChannelBuilder::build_spsc`](crate::ChannelBuilder::build_spsc)):
 /// checks the queue's settings and the placement, then builds the handles.
-pub(crate) fn validated<T: Send, F: SpscFlavor>(
+pub(crate) fn validated<T, F: SpscFlavor>(
     config: <F::Queue as QueueStrategy>::Config,
     placement: F::Placement,
 ) -> Result<Pair<T, F>, BuildError> {
@@ -122,7 +122,7 @@ pub(crate) fn validated<T: Send, F: SpscFlavor>(
 }
 
 /// The two handles over `shared`, the only ones it will ever have.
-fn pair<T: Send, F: SpscFlavor>(shared: Shared<T, F>) -> Pair<T, F> {
+fn pair<T, F: SpscFlavor>(shared: Shared<T, F>) -> Pair<T, F> {
     let shared = Arc::new(shared);
     (
         Sender {
@@ -140,12 +140,12 @@ fn pair<T: Send, F: SpscFlavor>(shared: Shared<T, F>) -> Pair<T, F> {
 /// not `Sync`: it can move to another thread or coroutine, but only one
 /// task sends at a time. Dropping it disconnects the channel for the
 /// receiver, which still drains what is queued.
-pub struct Sender<T: Send, F: SpscFlavor = Channel<Spsc>> {
+pub struct Sender<T, F: SpscFlavor = Channel<Spsc>> {
     shared: Arc<Shared<T, F>>,
     _not_sync: NotSync,
 }
 
-impl<T: Send, F: SpscFlavor> Sender<T, F> {
+impl<T, F: SpscFlavor> Sender<T, F> {
     pub(crate) fn shared(&self) -> &Shared<T, F> {
         &self.shared
     }
@@ -227,14 +227,14 @@ impl<T: Send, F: SpscFlavor> Sender<T, F> {
     state_accessors!();
 }
 
-impl<T: Send, F: SpscFlavor> Drop for Sender<T, F> {
+impl<T, F: SpscFlavor> Drop for Sender<T, F> {
     fn drop(&mut self) {
         MetricsSink::on_release(self.shared.metrics(), Side::Send);
         self.shared.remove_sender();
     }
 }
 
-impl<T: Send, F: SpscFlavor> fmt::Debug for Sender<T, F> {
+impl<T, F: SpscFlavor> fmt::Debug for Sender<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::Sender")
             .field("len", &self.len())
@@ -246,12 +246,12 @@ impl<T: Send, F: SpscFlavor> fmt::Debug for Sender<T, F> {
 /// The one receiving half of a [`spsc`](crate::spsc) channel. Not `Clone`,
 /// not `Sync`, like the [`Sender`]. Dropping it disconnects the channel
 /// (sends fail) and drops what is still queued.
-pub struct Receiver<T: Send, F: SpscFlavor = Channel<Spsc>> {
+pub struct Receiver<T, F: SpscFlavor = Channel<Spsc>> {
     shared: Arc<Shared<T, F>>,
     _not_sync: NotSync,
 }
 
-impl<T: Send, F: SpscFlavor> Receiver<T, F> {
+impl<T, F: SpscFlavor> Receiver<T, F> {
     pub(crate) fn shared(&self) -> &Shared<T, F> {
         &self.shared
     }
@@ -319,14 +319,14 @@ impl<T: Send, F: SpscFlavor> Receiver<T, F> {
     state_accessors!();
 }
 
-impl<T: Send, F: SpscFlavor> Drop for Receiver<T, F> {
+impl<T, F: SpscFlavor> Drop for Receiver<T, F> {
     fn drop(&mut self) {
         MetricsSink::on_release(self.shared.metrics(), Side::Recv);
         self.shared.remove_receiver();
     }
 }
 
-impl<T: Send, F: SpscFlavor> fmt::Debug for Receiver<T, F> {
+impl<T, F: SpscFlavor> fmt::Debug for Receiver<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::Receiver")
             .field("len", &self.len())
@@ -336,42 +336,42 @@ impl<T: Send, F: SpscFlavor> fmt::Debug for Receiver<T, F> {
 }
 
 /// Blocking iterator; see [`Receiver::iter`].
-pub struct Iter<'a, T: Send, F: SpscFlavor> {
+pub struct Iter<'a, T, F: SpscFlavor> {
     receiver: &'a Receiver<T, F>,
 }
 
 /// Non-blocking iterator; see [`Receiver::try_iter`].
-pub struct TryIter<'a, T: Send, F: SpscFlavor> {
+pub struct TryIter<'a, T, F: SpscFlavor> {
     receiver: &'a Receiver<T, F>,
 }
 
 /// Owning blocking iterator; see `impl IntoIterator for Receiver`.
-pub struct IntoIter<T: Send, F: SpscFlavor> {
+pub struct IntoIter<T, F: SpscFlavor> {
     receiver: Receiver<T, F>,
 }
 
-impl<T: Send, F: SpscFlavor> Iterator for Iter<'_, T, F> {
+impl<T, F: SpscFlavor> Iterator for Iter<'_, T, F> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }
 }
 
-impl<T: Send, F: SpscFlavor> Iterator for TryIter<'_, T, F> {
+impl<T, F: SpscFlavor> Iterator for TryIter<'_, T, F> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
         self.receiver.try_recv().ok()
     }
 }
 
-impl<T: Send, F: SpscFlavor> Iterator for IntoIter<T, F> {
+impl<T, F: SpscFlavor> Iterator for IntoIter<T, F> {
     type Item = T;
     fn next(&mut self) -> Option<T> {
         self.receiver.recv().ok()
     }
 }
 
-impl<'a, T: Send, F: SpscFlavor> IntoIterator for &'a Receiver<T, F> {
+impl<'a, T, F: SpscFlavor> IntoIterator for &'a Receiver<T, F> {
     type Item = T;
     type IntoIter = Iter<'a, T, F>;
     fn into_iter(self) -> Self::IntoIter {
@@ -379,7 +379,7 @@ impl<'a, T: Send, F: SpscFlavor> IntoIterator for &'a Receiver<T, F> {
     }
 }
 
-impl<T: Send, F: SpscFlavor> IntoIterator for Receiver<T, F> {
+impl<T, F: SpscFlavor> IntoIterator for Receiver<T, F> {
     type Item = T;
     type IntoIter = IntoIter<T, F>;
     fn into_iter(self) -> Self::IntoIter {
@@ -387,19 +387,19 @@ impl<T: Send, F: SpscFlavor> IntoIterator for Receiver<T, F> {
     }
 }
 
-impl<T: Send, F: SpscFlavor> fmt::Debug for Iter<'_, T, F> {
+impl<T, F: SpscFlavor> fmt::Debug for Iter<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::Iter").finish_non_exhaustive()
     }
 }
 
-impl<T: Send, F: SpscFlavor> fmt::Debug for TryIter<'_, T, F> {
+impl<T, F: SpscFlavor> fmt::Debug for TryIter<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::TryIter").finish_non_exhaustive()
     }
 }
 
-impl<T: Send, F: SpscFlavor> fmt::Debug for IntoIter<T, F> {
+impl<T, F: SpscFlavor> fmt::Debug for IntoIter<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("spsc::IntoIter").finish_non_exhaustive()
     }

@@ -168,7 +168,7 @@ pub(crate) use meeting::{NotMet, Packet, Reserved};
 pub use peek::{Peekable, Peeked};
 pub use receiver::Receiver;
 pub use sender::Sender;
-pub(crate) use shared::{RoomHeld, SendRoom, Shared, Stamp};
+pub(crate) use shared::{QueueOf, RoomHeld, SendRoom, Shared, Stamp};
 pub(crate) use waker::{WaitList, Waiter, block_on};
 
 use crate::backpressure::{Backpressure, ValidFor};
@@ -273,7 +273,7 @@ where
 {
     /// Creates a channel of this flavour, for a queue that needs no runtime
     /// settings.
-    pub fn new<T: Send>() -> Pair<T, Self>
+    pub fn new<T>() -> Pair<T, Self>
     where
         Q: QueueStrategy<Config = ()>,
         W: WaitStrategy,
@@ -297,7 +297,7 @@ where
     /// let too_large = Channel::<DynBounded>::with_config::<u32>(usize::MAX).unwrap_err();
     /// assert!(matches!(too_large, BuildError::CapacityTooLarge { .. }));
     /// ```
-    pub fn with_config<T: Send>(config: Q::Config) -> Result<Pair<T, Self>, BuildError>
+    pub fn with_config<T>(config: Q::Config) -> Result<Pair<T, Self>, BuildError>
     where
         W: WaitStrategy,
         B: ValidFor<Q::Kind>,
@@ -322,10 +322,7 @@ where
     /// tx.send(1).unwrap();
     /// assert_eq!(rx.recv(), Ok(1));
     /// ```
-    pub fn with_placement<T: Send>(
-        config: Q::Config,
-        placement: P,
-    ) -> Result<Pair<T, Self>, BuildError>
+    pub fn with_placement<T>(config: Q::Config, placement: P) -> Result<Pair<T, Self>, BuildError>
     where
         W: WaitStrategy,
         B: ValidFor<Q::Kind>,
@@ -345,7 +342,7 @@ where
     /// Creates a channel from strategy values the caller built (a wait
     /// strategy with settings, a sink shared elsewhere, a placement with a
     /// topology). The queue must come from `Q::new_queue`.
-    pub fn from_parts<T: Send>(
+    pub fn from_parts<T>(
         queue: <Q as QueueStrategy>::Queue<shared::Envelope<T, M::Stamp>>,
         wait: W,
         metrics: M,

@@ -133,7 +133,7 @@ pub trait Peekable: QueueStrategy {
     /// the oldest of the highest (or, with `left == None`, that the queue is
     /// empty). Only `RANKED` queues are asked with `left == None`.
     #[doc(hidden)]
-    fn pick_against_left<T: Send>(
+    fn pick_against_left<T>(
         queue: &Self::Queue<T>,
         left: Option<(usize, usize)>,
         take: bool,
@@ -145,7 +145,7 @@ pub trait Peekable: QueueStrategy {
 
     /// A peeked message was taken: it counts as a receive.
     #[doc(hidden)]
-    fn count_take<T: Send>(queue: &Self::Queue<T>) {
+    fn count_take<T>(queue: &Self::Queue<T>) {
         let _ = queue;
     }
 }
@@ -163,7 +163,7 @@ impl Peekable for DynBounded {}
 impl<Q: Prioritizable, const AGING: usize> Peekable for Prioritized<Q, AGING> {
     const RANKED: bool = true;
 
-    fn pick_against_left<T: Send>(
+    fn pick_against_left<T>(
         queue: &Self::Queue<T>,
         left: Option<(usize, usize)>,
         take: bool,
@@ -176,7 +176,7 @@ impl<Q: Prioritizable, const AGING: usize> Peekable for Prioritized<Q, AGING> {
             .map(|(item, level)| (item, level.index()))
     }
 
-    fn count_take<T: Send>(queue: &Self::Queue<T>) {
+    fn count_take<T>(queue: &Self::Queue<T>) {
         queue.count_receive();
     }
 }
@@ -396,12 +396,12 @@ impl<Q, E> Left<Q, E> {
 /// [`Peekable`] lists the queues that peek and why the others (rendezvous,
 /// work stealing, slot lending) do not.
 #[must_use = "dropping the guard leaves the message in the channel; call `take` to keep it"]
-pub struct Peeked<'a, T: Send, F: Flavor> {
+pub struct Peeked<'a, T, F: Flavor> {
     shared: &'a Shared<T, F>,
     held: Option<Held<Envelope<T, Stamp<F>>>>,
 }
 
-impl<'a, T: Send, F: Flavor> Peeked<'a, T, F>
+impl<'a, T, F: Flavor> Peeked<'a, T, F>
 where
     F::Queue: Peekable,
 {
@@ -437,7 +437,7 @@ where
     }
 }
 
-impl<T: Send, F: Flavor> Deref for Peeked<'_, T, F> {
+impl<T, F: Flavor> Deref for Peeked<'_, T, F> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -450,7 +450,7 @@ impl<T: Send, F: Flavor> Deref for Peeked<'_, T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Drop for Peeked<'_, T, F> {
+impl<T, F: Flavor> Drop for Peeked<'_, T, F> {
     fn drop(&mut self) {
         if let Some(held) = self.held.take() {
             self.shared.leave_peeked(held);
@@ -458,7 +458,7 @@ impl<T: Send, F: Flavor> Drop for Peeked<'_, T, F> {
     }
 }
 
-impl<T: Send + fmt::Debug, F: Flavor> fmt::Debug for Peeked<'_, T, F> {
+impl<T: fmt::Debug, F: Flavor> fmt::Debug for Peeked<'_, T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Peeked").field(&**self).finish()
     }

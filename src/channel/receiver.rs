@@ -24,11 +24,28 @@ use crate::error::{RecvError, RecvTimeoutError, TryRecvError};
 /// handle of the channel drops messages that arrived after the last
 /// receiver's drain. The handles are `UnwindSafe`, so
 /// `std::panic::catch_unwind(|| drop(rx))` needs no `AssertUnwindSafe`.
-pub struct Receiver<T: Send, F: Flavor> {
+///
+/// # Threads
+///
+/// As for the [`Sender`](crate::Sender): `Send` and `Sync` when `T: Send`.
+/// The receiver of a channel of `Rc`s stays on its thread:
+///
+/// ```compile_fail,E0277
+/// fn need_send<T: Send>(_: T) {}
+/// let (_tx, rx) = may_channel::bounded::<std::rc::Rc<u8>>(4);
+/// need_send(rx);
+/// ```
+///
+/// ```
+/// fn need_send<T: Send>(_: T) {}
+/// let (_tx, rx) = may_channel::bounded::<u8>(4);
+/// need_send(rx);
+/// ```
+pub struct Receiver<T, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }
 
-impl<T: Send, F: Flavor> Receiver<T, F> {
+impl<T, F: Flavor> Receiver<T, F> {
     pub(crate) fn new(shared: Arc<Shared<T, F>>) -> Self {
         Self { shared }
     }
@@ -116,7 +133,7 @@ impl<T: Send, F: Flavor> Receiver<T, F> {
 }
 
 /// Peek: available where the queue has one head ([`Peekable`]).
-impl<T: Send, F: Flavor> Receiver<T, F>
+impl<T, F: Flavor> Receiver<T, F>
 where
     F::Queue: Peekable,
 {
@@ -179,7 +196,7 @@ where
     }
 }
 
-impl<T: Send, F: Flavor> Clone for Receiver<T, F> {
+impl<T, F: Flavor> Clone for Receiver<T, F> {
     fn clone(&self) -> Self {
         self.shared.add_receiver();
         Self {
@@ -188,7 +205,7 @@ impl<T: Send, F: Flavor> Clone for Receiver<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Drop for Receiver<T, F> {
+impl<T, F: Flavor> Drop for Receiver<T, F> {
     fn drop(&mut self) {
         crate::metrics::MetricsSink::on_release(self.shared.metrics(), crate::metrics::Side::Recv);
         self.shared.remove_receiver();
@@ -196,10 +213,10 @@ impl<T: Send, F: Flavor> Drop for Receiver<T, F> {
 }
 
 // As for `Sender` (see there).
-impl<T: Send, F: Flavor> std::panic::UnwindSafe for Receiver<T, F> {}
-impl<T: Send, F: Flavor> std::panic::RefUnwindSafe for Receiver<T, F> {}
+impl<T, F: Flavor> std::panic::UnwindSafe for Receiver<T, F> {}
+impl<T, F: Flavor> std::panic::RefUnwindSafe for Receiver<T, F> {}
 
-impl<T: Send, F: Flavor> fmt::Debug for Receiver<T, F> {
+impl<T, F: Flavor> fmt::Debug for Receiver<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("len", &self.len())

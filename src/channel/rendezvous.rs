@@ -35,7 +35,7 @@ impl<E> Drop for Linked<'_, E> {
     }
 }
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     fn meeting(&self) -> &Meet<T, F> {
         self.queue()
             .meeting()

@@ -9,11 +9,41 @@ use crate::error::{SendError, SendTimeoutError, TrySendError};
 /// The sending half of a channel of flavour `F`. Clone it for more
 /// producers; the channel disconnects for receivers when the last clone is
 /// dropped (they still drain what is queued).
-pub struct Sender<T: Send, F: Flavor> {
+///
+/// # Threads
+///
+/// Any `T` makes a channel; the handles are `Send` and `Sync` when
+/// `T: Send`, as in crossbeam-channel and std (for a queue of your own:
+/// when it is `Send + Sync`). A channel of `Rc`s works on its own thread:
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// let (tx, rx) = may_channel::unbounded();
+/// tx.send(Rc::new(5)).unwrap();
+/// assert_eq!(*rx.recv().unwrap(), 5);
+/// ```
+///
+/// but its sender cannot go to another thread or coroutine:
+///
+/// ```compile_fail,E0277
+/// fn need_send<T: Send>(_: T) {}
+/// let (tx, _rx) = may_channel::unbounded::<std::rc::Rc<u8>>();
+/// need_send(tx);
+/// ```
+///
+/// while one of `u8`s can:
+///
+/// ```
+/// fn need_send<T: Send>(_: T) {}
+/// let (tx, _rx) = may_channel::unbounded::<u8>();
+/// need_send(tx);
+/// ```
+pub struct Sender<T, F: Flavor> {
     shared: Arc<Shared<T, F>>,
 }
 
-impl<T: Send, F: Flavor> Sender<T, F> {
+impl<T, F: Flavor> Sender<T, F> {
     pub(crate) fn new(shared: Arc<Shared<T, F>>) -> Self {
         Self { shared }
     }
@@ -98,7 +128,6 @@ impl<T: Send, F: Flavor> Sender<T, F> {
 
 impl<T, Q, W, M, P> Sender<T, super::Channel<Q, W, DropOldest, M, P>>
 where
-    T: Send,
     super::Channel<Q, W, DropOldest, M, P>: Flavor,
     Q: crate::queue::QueueStrategy,
 {
@@ -111,7 +140,7 @@ where
     }
 }
 
-impl<T: Send, F: Flavor> Clone for Sender<T, F> {
+impl<T, F: Flavor> Clone for Sender<T, F> {
     fn clone(&self) -> Self {
         self.shared.add_sender();
         Self {
@@ -120,7 +149,7 @@ impl<T: Send, F: Flavor> Clone for Sender<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Drop for Sender<T, F> {
+impl<T, F: Flavor> Drop for Sender<T, F> {
     fn drop(&mut self) {
         crate::metrics::MetricsSink::on_release(self.shared.metrics(), crate::metrics::Side::Send);
         self.shared.remove_sender();
@@ -133,10 +162,10 @@ impl<T: Send, F: Flavor> Drop for Sender<T, F> {
 // there), so observing it after the panic is sound. The channel's interior
 // mutability (slots in `UnsafeCell`s) would otherwise keep `Arc<Shared>`
 // from being unwind safe.
-impl<T: Send, F: Flavor> std::panic::UnwindSafe for Sender<T, F> {}
-impl<T: Send, F: Flavor> std::panic::RefUnwindSafe for Sender<T, F> {}
+impl<T, F: Flavor> std::panic::UnwindSafe for Sender<T, F> {}
+impl<T, F: Flavor> std::panic::RefUnwindSafe for Sender<T, F> {}
 
-impl<T: Send, F: Flavor> fmt::Debug for Sender<T, F> {
+impl<T, F: Flavor> fmt::Debug for Sender<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("len", &self.len())

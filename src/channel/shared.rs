@@ -46,7 +46,7 @@ type Stored<X, T, F> = Result<X, Envelope<T, Stamp<F>>>;
 pub(crate) type QueueOf<T, F> =
     <<F as Flavor>::Queue as QueueStrategy>::Queue<Envelope<T, Stamp<F>>>;
 
-pub(crate) struct Shared<T: Send, F: Flavor> {
+pub(crate) struct Shared<T, F: Flavor> {
     queue: QueueOf<T, F>,
     /// Receivers waiting for a message.
     receivers: CachePadded<WaitList>,
@@ -74,7 +74,7 @@ enum Attempt<R> {
     Again,
 }
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     /// Whether the queue refuses stores itself once closed
     /// ([`RawQueue::CLOSES`]): then no store is bracketed (see `close.rs`).
     const QUEUE_CLOSES: bool = <QueueOf<T, F> as RawQueue<Envelope<T, Stamp<F>>>>::CLOSES;
@@ -779,7 +779,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Drop for Shared<T, F> {
+impl<T, F: Flavor> Drop for Shared<T, F> {
     fn drop(&mut self) {
         // Whatever is still queued (left by a cancelled hand-over, say) is
         // dropped here, reported to the sink first so that its figures

@@ -89,17 +89,15 @@
 //! - The single-consumer / single-producer modules restrict exactly what may
 //!   restricts: which handles can be cloned.
 //! - `Debug` prints `Sender { .. }` and `Receiver { .. }`, as may does.
-//! - The handles are `Send`, `Sync`, `UnwindSafe` and `RefUnwindSafe` (may's
-//!   are too, except that its `spsc::Receiver` and iterators are not unwind
-//!   safe; here they are).
+//! - Any message type builds a channel (`channel::<T>()`, as in may); the
+//!   handles are `Send` and `Sync` when `T: Send`, so a channel of
+//!   non-`Send` messages (`Rc`, say) works on the one thread that has it.
+//! - The handles are `UnwindSafe` and `RefUnwindSafe` (may's are too, except
+//!   that its `spsc::Receiver` and iterators are not unwind safe; here they
+//!   are).
 //!
 //! # What differs
 //!
-//! - The message type must be `Send` (`channel::<T: Send>()`, and the handle
-//!   types carry the bound), as every channel of this crate requires. may
-//!   accepts any `T`, but its handles cross threads only for `T: Send`, so
-//!   only code that keeps a channel of non-`Send` messages on one thread, or
-//!   that is generic over a `T` without a `Send` bound, needs a change.
 //! - All three modules share one implementation, an MPMC queue. Blocking
 //!   (`recv`, `recv_timeout`, the blocking iterators) goes through this
 //!   crate's single wait path: it parks the coroutine inside may and the
@@ -131,7 +129,7 @@ macro_rules! compat_channel {
             "`send` never waits; the channel disconnects when every `Sender` or every ",
             "`Receiver` is gone."
         )]
-        pub fn channel<T: Send>() -> (Sender<T>, Receiver<T>) {
+        pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             let (tx, rx) = $crate::flavors::UnboundedMpmc::new();
             (Sender(tx), Receiver(rx))
         }
@@ -140,28 +138,28 @@ macro_rules! compat_channel {
             "The sending half of a ", $kind, " channel (`", $may, "::Sender`); ",
             "made by [`channel`]."
         )]
-        pub struct Sender<T: Send>($crate::Sender<T, $crate::flavors::UnboundedMpmc>);
+        pub struct Sender<T>($crate::Sender<T, $crate::flavors::UnboundedMpmc>);
 
         #[doc = concat!(
             "The receiving half of a ", $kind, " channel (`", $may, "::Receiver`); ",
             "made by [`channel`]."
         )]
-        pub struct Receiver<T: Send>($crate::Receiver<T, $crate::flavors::UnboundedMpmc>);
+        pub struct Receiver<T>($crate::Receiver<T, $crate::flavors::UnboundedMpmc>);
 
         /// Blocking iterator over received messages; see [`Receiver::iter`].
-        pub struct Iter<'a, T: Send + 'a>($crate::Iter<'a, T, $crate::flavors::UnboundedMpmc>);
+        pub struct Iter<'a, T: 'a>($crate::Iter<'a, T, $crate::flavors::UnboundedMpmc>);
 
         /// Non-blocking iterator over the messages queued now; see
         /// [`Receiver::try_iter`].
-        pub struct TryIter<'a, T: Send + 'a>(
+        pub struct TryIter<'a, T: 'a>(
             $crate::TryIter<'a, T, $crate::flavors::UnboundedMpmc>,
         );
 
         /// Owning blocking iterator over received messages; made by
         /// `Receiver::into_iter`.
-        pub struct IntoIter<T: Send>($crate::IntoIter<T, $crate::flavors::UnboundedMpmc>);
+        pub struct IntoIter<T>($crate::IntoIter<T, $crate::flavors::UnboundedMpmc>);
 
-        impl<T: Send> Sender<T> {
+        impl<T> Sender<T> {
             /// Sends `t`; never waits. Fails only when every receiver is gone,
             /// handing `t` back.
             pub fn send(&self, t: T) -> Result<(), std::sync::mpsc::SendError<T>> {
@@ -181,7 +179,7 @@ macro_rules! compat_channel {
             }
         }
 
-        impl<T: Send> Receiver<T> {
+        impl<T> Receiver<T> {
             /// Takes the next message, waiting for one (parking the calling
             /// coroutine, or the thread outside may). Fails once the channel is
             /// empty and every sender is gone.
@@ -223,35 +221,35 @@ macro_rules! compat_channel {
         }
 
         $(
-            impl<T: Send> Clone for $cloned<T> {
+            impl<T> Clone for $cloned<T> {
                 fn clone(&self) -> Self {
                     Self(self.0.clone())
                 }
             }
         )*
 
-        impl<T: Send> Iterator for Iter<'_, T> {
+        impl<T> Iterator for Iter<'_, T> {
             type Item = T;
             fn next(&mut self) -> Option<T> {
                 self.0.next()
             }
         }
 
-        impl<T: Send> Iterator for TryIter<'_, T> {
+        impl<T> Iterator for TryIter<'_, T> {
             type Item = T;
             fn next(&mut self) -> Option<T> {
                 self.0.next()
             }
         }
 
-        impl<T: Send> Iterator for IntoIter<T> {
+        impl<T> Iterator for IntoIter<T> {
             type Item = T;
             fn next(&mut self) -> Option<T> {
                 self.0.next()
             }
         }
 
-        impl<'a, T: Send> IntoIterator for &'a Receiver<T> {
+        impl<'a, T> IntoIterator for &'a Receiver<T> {
             type Item = T;
             type IntoIter = Iter<'a, T>;
             fn into_iter(self) -> Iter<'a, T> {
@@ -259,7 +257,7 @@ macro_rules! compat_channel {
             }
         }
 
-        impl<T: Send> IntoIterator for Receiver<T> {
+        impl<T> IntoIterator for Receiver<T> {
             type Item = T;
             type IntoIter = IntoIter<T>;
             fn into_iter(self) -> IntoIter<T> {
@@ -288,7 +286,7 @@ macro_rules! compat_channel {
     // `Name { .. }`, as may prints its handles; no `T: Debug` needed.
     (@debug $($name:ident<$($param:tt),+>),+) => {
         $(
-            impl<T: Send> std::fmt::Debug for $name<$($param),+> {
+            impl<T> std::fmt::Debug for $name<$($param),+> {
                 fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.debug_struct(stringify!($name)).finish_non_exhaustive()
                 }

@@ -30,7 +30,7 @@ compat_channel! {
     recv_timeout: yes,
 }
 
-impl<T: Send> Sender<T> {
+impl<T> Sender<T> {
     /// How many messages are queued and not yet taken by a receiver (may's
     /// name for [`len`](crate::Sender::len)).
     pub fn pressure(&self) -> usize {

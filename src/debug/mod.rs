@@ -56,7 +56,7 @@ pub use history::{
 };
 pub use task::{TaskId, current_task, name_task};
 
-use crate::channel::{Flavor, Shared};
+use crate::channel::{Flavor, QueueOf, Shared};
 use crate::metrics::{
     Counters, CountersSnapshot, Latency, LatencySnapshot, NoMetrics, Report, Side,
 };
@@ -122,8 +122,8 @@ impl<A: Inspect, B: Inspect> Inspect for (A, B) {
 
 mod sealed {
     pub trait Sealed {}
-    impl<T: Send, F: crate::Flavor> Sealed for crate::Sender<T, F> {}
-    impl<T: Send, F: crate::Flavor> Sealed for crate::Receiver<T, F> {}
+    impl<T, F: crate::Flavor> Sealed for crate::Sender<T, F> {}
+    impl<T, F: crate::Flavor> Sealed for crate::Receiver<T, F> {}
 }
 
 /// A channel handle the debugger can register: a [`Sender`] or a
@@ -137,9 +137,13 @@ pub trait Debuggable: sealed::Sealed {
     fn history(&self) -> Option<&HistoryCore>;
 }
 
+// A debugger may be read, and its probes dropped, on any thread (`Probe`
+// is `Send + Sync`), so only channels whose handles may cross threads
+// register: `T: Send` and a thread-safe queue, as for a `Send` handle.
 impl<T, F> Debuggable for Sender<T, F>
 where
     T: Send + 'static,
+    QueueOf<T, F>: Send + Sync,
     F: Flavor,
     F::Metrics: Inspect,
 {
@@ -157,6 +161,7 @@ where
 impl<T, F> Debuggable for Receiver<T, F>
 where
     T: Send + 'static,
+    QueueOf<T, F>: Send + Sync,
     F: Flavor,
     F::Metrics: Inspect,
 {
@@ -209,11 +214,12 @@ pub struct ProbeState {
 /// A strong reference to the channel's shared state: it keeps the sink
 /// readable after the handles are gone, and counts as no handle (the
 /// channel disconnects when its last sender or receiver goes, as always).
-struct ChannelProbe<T: Send, F: Flavor>(Arc<Shared<T, F>>);
+struct ChannelProbe<T, F: Flavor>(Arc<Shared<T, F>>);
 
 impl<T, F> Probe for ChannelProbe<T, F>
 where
     T: Send + 'static,
+    QueueOf<T, F>: Send + Sync,
     F: Flavor,
     F::Metrics: Inspect,
 {

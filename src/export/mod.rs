@@ -95,7 +95,7 @@ pub use collector::{Collector, PrometheusMetrics};
 pub use http::MetricsServer;
 pub use prometheus::{PrometheusExporter, RegisterError};
 
-use crate::channel::{Flavor, Shared};
+use crate::channel::{Flavor, QueueOf, Shared};
 use crate::{Receiver, Sender};
 
 /// Something that renders metrics for a monitoring system.
@@ -124,8 +124,8 @@ pub trait ChannelHandle: sealed::Sealed {
 
 mod sealed {
     pub trait Sealed {}
-    impl<T: Send, F: crate::Flavor> Sealed for crate::Sender<T, F> {}
-    impl<T: Send, F: crate::Flavor> Sealed for crate::Receiver<T, F> {}
+    impl<T, F: crate::Flavor> Sealed for crate::Sender<T, F> {}
+    impl<T, F: crate::Flavor> Sealed for crate::Receiver<T, F> {}
 }
 
 /// A registered channel, seen through a weak reference.
@@ -139,11 +139,12 @@ pub trait Probe: Send + Sync {
     fn collect(&self, out: &mut Collector<'_>) -> Option<Box<dyn Any + Send>>;
 }
 
-struct WeakProbe<T: Send, F: Flavor>(Weak<Shared<T, F>>);
+struct WeakProbe<T, F: Flavor>(Weak<Shared<T, F>>);
 
 impl<T, F> Probe for WeakProbe<T, F>
 where
     T: Send + 'static,
+    QueueOf<T, F>: Send + Sync,
     F: Flavor,
     F::Metrics: PrometheusMetrics,
 {
@@ -180,9 +181,14 @@ where
     }
 }
 
+// The exporter reads its channels on its own thread (an HTTP server's
+// coroutine, say) and may drop the last strong reference there, so only
+// channels whose handles may cross threads register: `T: Send` and a
+// thread-safe queue, as for a `Send` handle.
 impl<T, F> ChannelHandle for Sender<T, F>
 where
     T: Send + 'static,
+    QueueOf<T, F>: Send + Sync,
     F: Flavor,
     F::Metrics: PrometheusMetrics,
 {
@@ -194,6 +200,7 @@ where
 impl<T, F> ChannelHandle for Receiver<T, F>
 where
     T: Send + 'static,
+    QueueOf<T, F>: Send + Sync,
     F: Flavor,
     F::Metrics: PrometheusMetrics,
 {

@@ -81,8 +81,11 @@ pub trait Output<T>: Send {
     }
 }
 
-impl<T: Send, F: Flavor> Output<T> for Sender<T, F>
+// `Output` is `Send` so that a fan-out can move to the coroutine that
+// drives it: a sender is an output where it may cross threads.
+impl<T, F: Flavor> Output<T> for Sender<T, F>
 where
+    Self: Send,
     F::Backpressure: HasSend,
 {
     fn send(&self, msg: T) -> Result<(), SendError<T>> {

@@ -295,7 +295,7 @@ impl<S: Source> Iterator for IntoSourceIter<S> {
     }
 }
 
-impl<T: Send, F: Flavor> Source for Receiver<T, F> {
+impl<T, F: Flavor> Source for Receiver<T, F> {
     type Item = T;
 
     fn recv_until(&mut self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
@@ -311,7 +311,7 @@ impl<T: Send, F: Flavor> Source for Receiver<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Source for &Receiver<T, F> {
+impl<T, F: Flavor> Source for &Receiver<T, F> {
     type Item = T;
 
     fn recv_until(&mut self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {

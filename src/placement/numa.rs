@@ -500,7 +500,6 @@ macro_rules! numa_accessors {
     ($handle:ident) => {
         impl<T, F, S> crate::channel::$handle<T, F>
         where
-            T: Send,
             F: crate::channel::Flavor<Placement = Numa<S>>,
             S: NumaSource,
         {

@@ -118,7 +118,6 @@ type PriorityChannel<Q, const A: usize, W, B, M, P> = Channel<Prioritized<Q, A>,
 
 impl<T, Q, const A: usize, W, B, M, P> Sender<T, PriorityChannel<Q, A, W, B, M, P>>
 where
-    T: Send,
     Q: Prioritizable,
     M: MetricsSink,
     PriorityChannel<Q, A, W, B, M, P>: Flavor<Queue = Prioritized<Q, A>, Metrics = M>,
@@ -193,7 +192,6 @@ where
 
 impl<T, Q, const A: usize, W, B, M, P> Receiver<T, PriorityChannel<Q, A, W, B, M, P>>
 where
-    T: Send,
     Q: Prioritizable,
     M: MetricsSink,
     PriorityChannel<Q, A, W, B, M, P>: Flavor<Queue = Prioritized<Q, A>, Metrics = M>,
@@ -259,7 +257,6 @@ fn level_of(rank: usize) -> Priority {
 
 impl<T, Q, const A: usize, W, B, M, P> Peeked<'_, T, PriorityChannel<Q, A, W, B, M, P>>
 where
-    T: Send,
     Q: Prioritizable,
     M: MetricsSink,
     PriorityChannel<Q, A, W, B, M, P>: Flavor<Queue = Prioritized<Q, A>, Metrics = M>,

@@ -59,9 +59,9 @@ impl<const N: usize> Bounded<N> {
 impl<const N: usize> QueueStrategy for Bounded<N> {
     type Kind = BoundedKind;
     type Config = ();
-    type Queue<T: Send> = BoundedQueue<T>;
+    type Queue<T> = BoundedQueue<T>;
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         let () = Self::NONZERO;
         BoundedQueue(Ring::new(N))
     }
@@ -71,7 +71,7 @@ impl QueueStrategy for DynBounded {
     type Kind = BoundedKind;
     /// The capacity.
     type Config = usize;
-    type Queue<T: Send> = DynBoundedQueue<T>;
+    type Queue<T> = DynBoundedQueue<T>;
 
     fn validate(capacity: &usize) -> Result<(), BuildError> {
         // The ring compares positions as signed differences, so the capacity
@@ -83,7 +83,7 @@ impl QueueStrategy for DynBounded {
         }
     }
 
-    fn new_queue<T: Send>(capacity: &usize) -> Self::Queue<T> {
+    fn new_queue<T>(capacity: &usize) -> Self::Queue<T> {
         match *capacity {
             // The ring is not used; one slot keeps it well formed.
             0 => DynBoundedQueue {
@@ -105,7 +105,7 @@ pub struct DynBoundedQueue<T> {
     meeting: Option<Box<Meeting<T>>>,
 }
 
-impl<T: Send> RawQueue<T> for DynBoundedQueue<T> {
+impl<T> RawQueue<T> for DynBoundedQueue<T> {
     #[inline(always)]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
         match &self.meeting {
@@ -223,7 +223,7 @@ impl<T: Send> RawQueue<T> for DynBoundedQueue<T> {
     }
 }
 
-impl<T: Send> std::fmt::Debug for DynBoundedQueue<T> {
+impl<T> std::fmt::Debug for DynBoundedQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DynBoundedQueue")
             .field("len", &RawQueue::len(self))
@@ -240,7 +240,7 @@ impl<T> BoundedQueue<T> {
     }
 }
 
-impl<T: Send> RawQueue<T> for BoundedQueue<T> {
+impl<T> RawQueue<T> for BoundedQueue<T> {
     #[inline(always)]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
         self.0.push(item)
@@ -317,7 +317,7 @@ impl<T: Send> RawQueue<T> for BoundedQueue<T> {
     }
 }
 
-impl<T: Send> std::fmt::Debug for BoundedQueue<T> {
+impl<T> std::fmt::Debug for BoundedQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BoundedQueue")
             .field("len", &RawQueue::len(self))

@@ -74,10 +74,13 @@
 //!
 //! # Implementing your own queue
 //!
-//! A queue must be safe to use from many threads at once (`Sync`), must not
-//! block (the channel core does all waiting), and must hand back an item it
-//! refuses. Here is a bounded queue built on a mutex-protected `VecDeque`,
-//! which is slower than [`Bounded`] but shows the whole contract:
+//! A queue must not block (the channel core does all waiting) and must hand
+//! back an item it refuses. It asks nothing of `T`: the channel's handles
+//! are `Send` and `Sync` exactly when the queue is `Send + Sync`, which the
+//! compiler works out (a `Mutex<VecDeque<T>>` is, for `T: Send`), so a
+//! channel of `Rc`s over the same queue works on one thread. Here is a
+//! bounded queue built on a mutex-protected `VecDeque`, which is slower than
+//! [`Bounded`] but shows the whole contract:
 //!
 //! ```
 //! use std::collections::VecDeque;
@@ -90,7 +93,7 @@
 //!
 //! struct LockedDequeQueue<T>(Mutex<VecDeque<T>>);
 //!
-//! impl<T: Send> RawQueue<T> for LockedDequeQueue<T> {
+//! impl<T> RawQueue<T> for LockedDequeQueue<T> {
 //!     fn push(&self, item: T, _home: usize) -> Result<(), T> {
 //!         let mut q = self.0.lock().unwrap();
 //!         if q.len() == 64 { return Err(item) }
@@ -111,8 +114,8 @@
 //! impl QueueStrategy for LockedDeque {
 //!     type Kind = BoundedKind;
 //!     type Config = ();
-//!     type Queue<T: Send> = LockedDequeQueue<T>;
-//!     fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+//!     type Queue<T> = LockedDequeQueue<T>;
+//!     fn new_queue<T>(_: &()) -> Self::Queue<T> {
 //!         LockedDequeQueue(Mutex::new(VecDeque::with_capacity(64)))
 //!     }
 //! }
@@ -202,7 +205,7 @@ pub trait QueueStrategy: Send + Sync + 'static {
     type Config: Clone + Send + Sync + 'static;
 
     /// The queue for items of type `T`.
-    type Queue<T: Send>: RawQueue<T>;
+    type Queue<T>: RawQueue<T>;
 
     /// Whether this is the crate's zero-capacity [`Rendezvous`] queue, a
     /// meeting place of senders and receivers rather than a store: the
@@ -220,13 +223,14 @@ pub trait QueueStrategy: Send + Sync + 'static {
 
     /// Creates an empty queue. Called once per channel, after
     /// [`validate`](Self::validate) accepted `config`.
-    fn new_queue<T: Send>(config: &Self::Config) -> Self::Queue<T>;
+    fn new_queue<T>(config: &Self::Config) -> Self::Queue<T>;
 }
 
 /// One queue instance, shared by every handle of a channel.
 ///
 /// # Contract
-/// - Every method is called concurrently from many threads and coroutines,
+/// - Every method is called concurrently from many threads and coroutines
+///   when the queue is `Sync` (only then are the handles `Send` and `Sync`),
 ///   and none may block or park: the channel core owns all waiting.
 /// - `push` must hand back an item it does not store; `pop` returns items
 ///   in the order the queue promises (FIFO for the shipped queues).
@@ -242,7 +246,7 @@ pub trait QueueStrategy: Send + Sync + 'static {
 ///   [`Placement`](crate::placement::Placement) computes it (always 0 for
 ///   [`Anywhere`](crate::placement::Anywhere)); queues that do not shard
 ///   ignore it.
-pub trait RawQueue<T>: Send + Sync {
+pub trait RawQueue<T> {
     /// Stores `item`, or hands it back when the queue is full (or closed:
     /// [`CLOSES`](Self::CLOSES)).
     fn push(&self, item: T, home: usize) -> Result<(), T>;
@@ -480,14 +484,14 @@ pub trait SpscStrategy: QueueStrategy + sealed::SealedSpsc {
     /// # Safety
     /// No other push on `queue` runs at the same time.
     #[doc(hidden)]
-    unsafe fn push_exclusive<T: Send>(queue: &Self::Queue<T>, item: T) -> Result<(), T>;
+    unsafe fn push_exclusive<T>(queue: &Self::Queue<T>, item: T) -> Result<(), T>;
 
     /// Takes the oldest item without the receive lock.
     ///
     /// # Safety
     /// No other pop on `queue` runs at the same time.
     #[doc(hidden)]
-    unsafe fn pop_exclusive<T: Send>(queue: &Self::Queue<T>) -> Option<T>;
+    unsafe fn pop_exclusive<T>(queue: &Self::Queue<T>) -> Option<T>;
 }
 
 impl sealed::SealedSpsc for Spsc {}

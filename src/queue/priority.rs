@@ -191,14 +191,14 @@ impl<Q: Prioritizable, const AGING: usize> QueueStrategy for Prioritized<Q, AGIN
     /// The settings of each level's queue (the shared capacity, for
     /// [`DynBounded`]).
     type Config = Q::Config;
-    type Queue<T: Send> = PriorityQueue<T, Q, AGING>;
+    type Queue<T> = PriorityQueue<T, Q, AGING>;
 
     fn validate(config: &Q::Config) -> Result<(), BuildError> {
         Q::validate(config)?;
         Q::validate_level(config)
     }
 
-    fn new_queue<T: Send>(config: &Q::Config) -> Self::Queue<T> {
+    fn new_queue<T>(config: &Q::Config) -> Self::Queue<T> {
         let () = Self::VALID;
         let levels: [Q::Queue<T>; LEVELS] = std::array::from_fn(|_| Q::new_queue(config));
         let capacity = levels[0].capacity();
@@ -216,7 +216,7 @@ impl<Q: Prioritizable, const AGING: usize> QueueStrategy for Prioritized<Q, AGIN
 /// The queue [`Prioritized`] builds. Besides the [`RawQueue`] methods (which
 /// push at [`Priority::Normal`] and pop the highest level), it pushes at a
 /// chosen level and tells the level of what it pops.
-pub struct PriorityQueue<T: Send, Q: QueueStrategy, const AGING: usize> {
+pub struct PriorityQueue<T, Q: QueueStrategy, const AGING: usize> {
     /// One FIFO queue per level, `Low` first.
     levels: [Q::Queue<T>; LEVELS],
     /// Bit `l` set: level `l` may hold items (module docs, invariant (I)).
@@ -236,7 +236,7 @@ pub struct PriorityQueue<T: Send, Q: QueueStrategy, const AGING: usize> {
     reserved: AtomicUsize,
 }
 
-impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
+impl<T, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
     /// Stores `item` at `level`, or hands it back when the queue is full.
     pub fn push_at(&self, level: Priority, item: T) -> Result<(), T> {
         if !self.reserve_unit() {
@@ -473,7 +473,7 @@ impl<T: Send, Q: QueueStrategy, const AGING: usize> PriorityQueue<T, Q, AGING> {
     }
 }
 
-impl<T: Send, Q: QueueStrategy, const AGING: usize> RawQueue<T> for PriorityQueue<T, Q, AGING> {
+impl<T, Q: QueueStrategy, const AGING: usize> RawQueue<T> for PriorityQueue<T, Q, AGING> {
     /// Stores `item` at [`Priority::Normal`].
     #[inline]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {

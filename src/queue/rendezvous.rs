@@ -24,15 +24,15 @@ pub use crate::channel::Meeting as RendezvousQueue;
 impl QueueStrategy for Rendezvous {
     type Kind = RendezvousKind;
     type Config = ();
-    type Queue<T: Send> = RendezvousQueue<T>;
+    type Queue<T> = RendezvousQueue<T>;
     const HANDOFF: bool = true;
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         RendezvousQueue::new()
     }
 }
 
-impl<T: Send> RawQueue<T> for RendezvousQueue<T> {
+impl<T> RawQueue<T> for RendezvousQueue<T> {
     /// Hands `item` to a waiting receiver, if one waits.
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
         self.give(item, None)

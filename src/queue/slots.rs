@@ -76,9 +76,9 @@ impl<const N: usize> Slots<N> {
 impl<const N: usize> QueueStrategy for Slots<N> {
     type Kind = LendingKind;
     type Config = ();
-    type Queue<T: Send> = SlotQueue<T>;
+    type Queue<T> = SlotQueue<T>;
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         let () = Self::NONZERO;
         SlotQueue {
             head: CachePadded::new(AtomicUsize::new(0)),
@@ -243,7 +243,7 @@ impl<T> Claim<'_, T> {
     }
 }
 
-impl<T: Send> RawQueue<T> for SlotQueue<T> {
+impl<T> RawQueue<T> for SlotQueue<T> {
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
         let Some(mut claim) = self.claim_send() else {
             return Err(item);
@@ -323,7 +323,7 @@ impl<T> Drop for SlotQueue<T> {
     }
 }
 
-impl<T: Send> std::fmt::Debug for SlotQueue<T> {
+impl<T> std::fmt::Debug for SlotQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SlotQueue")
             .field("len", &RawQueue::len(self))

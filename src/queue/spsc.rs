@@ -166,9 +166,9 @@ unsafe impl<T: Send> Send for SpscQueue<T> {}
 impl QueueStrategy for Spsc {
     type Kind = UnboundedKind;
     type Config = ();
-    type Queue<T: Send> = SpscQueue<T>;
+    type Queue<T> = SpscQueue<T>;
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         SpscQueue::new()
     }
 }
@@ -204,12 +204,12 @@ impl Drop for Turn<'_> {
 }
 
 impl super::SpscStrategy for Spsc {
-    unsafe fn push_exclusive<T: Send>(queue: &Self::Queue<T>, item: T) -> Result<(), T> {
+    unsafe fn push_exclusive<T>(queue: &Self::Queue<T>, item: T) -> Result<(), T> {
         // SAFETY: forwarded from the caller.
         unsafe { queue.push_exclusive(item) }
     }
 
-    unsafe fn pop_exclusive<T: Send>(queue: &Self::Queue<T>) -> Option<T> {
+    unsafe fn pop_exclusive<T>(queue: &Self::Queue<T>) -> Option<T> {
         // SAFETY: forwarded from the caller.
         unsafe { queue.pop_exclusive() }
     }
@@ -424,7 +424,7 @@ impl<T> SpscQueue<T> {
     }
 }
 
-impl<T: Send> RawQueue<T> for SpscQueue<T> {
+impl<T> RawQueue<T> for SpscQueue<T> {
     spsc_locked_sides!(tail: tail.word, head: head.position);
 
     #[inline]
@@ -480,7 +480,7 @@ impl<T> Drop for SpscQueue<T> {
     }
 }
 
-impl<T: Send> std::fmt::Debug for SpscQueue<T> {
+impl<T> std::fmt::Debug for SpscQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpscQueue")
             .field("len", &RawQueue::len(self))

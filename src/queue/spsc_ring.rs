@@ -112,7 +112,7 @@ unsafe impl<T: Send> Send for SpscRingQueue<T> {}
 impl<const N: usize> QueueStrategy for SpscBounded<N> {
     type Kind = NoEvictKind;
     type Config = ();
-    type Queue<T: Send> = SpscRingQueue<T>;
+    type Queue<T> = SpscRingQueue<T>;
 
     fn validate(_: &()) -> Result<(), BuildError> {
         if N == 0 {
@@ -121,7 +121,7 @@ impl<const N: usize> QueueStrategy for SpscBounded<N> {
         Ok(())
     }
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         // `new()` on a flavour does not call `validate`: keep the ring
         // usable (one slot) rather than divide by zero.
         SpscRingQueue::new(N.max(1))
@@ -129,12 +129,12 @@ impl<const N: usize> QueueStrategy for SpscBounded<N> {
 }
 
 impl<const N: usize> SpscStrategy for SpscBounded<N> {
-    unsafe fn push_exclusive<T: Send>(queue: &Self::Queue<T>, item: T) -> Result<(), T> {
+    unsafe fn push_exclusive<T>(queue: &Self::Queue<T>, item: T) -> Result<(), T> {
         // SAFETY: forwarded from the caller.
         unsafe { queue.push_exclusive(item) }
     }
 
-    unsafe fn pop_exclusive<T: Send>(queue: &Self::Queue<T>) -> Option<T> {
+    unsafe fn pop_exclusive<T>(queue: &Self::Queue<T>) -> Option<T> {
         // SAFETY: forwarded from the caller.
         unsafe { queue.pop_exclusive() }
     }
@@ -228,7 +228,7 @@ impl<T> SpscRingQueue<T> {
     }
 }
 
-impl<T: Send> RawQueue<T> for SpscRingQueue<T> {
+impl<T> RawQueue<T> for SpscRingQueue<T> {
     spsc_locked_sides!(tail: tail, head: head);
 
     #[inline]
@@ -261,7 +261,7 @@ impl<T> Drop for SpscRingQueue<T> {
     }
 }
 
-impl<T: Send> std::fmt::Debug for SpscRingQueue<T> {
+impl<T> std::fmt::Debug for SpscRingQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpscRingQueue")
             .field("len", &RawQueue::len(self))

@@ -213,9 +213,9 @@ unsafe impl<T: Send> Send for UnboundedQueue<T> {}
 impl QueueStrategy for Unbounded {
     type Kind = UnboundedKind;
     type Config = ();
-    type Queue<T: Send> = UnboundedQueue<T>;
+    type Queue<T> = UnboundedQueue<T>;
 
-    fn new_queue<T: Send>(_: &()) -> Self::Queue<T> {
+    fn new_queue<T>(_: &()) -> Self::Queue<T> {
         UnboundedQueue::new()
     }
 }
@@ -578,7 +578,7 @@ impl<T> UnboundedQueue<T> {
     }
 }
 
-impl<T: Send> RawQueue<T> for UnboundedQueue<T> {
+impl<T> RawQueue<T> for UnboundedQueue<T> {
     #[inline]
     fn push(&self, item: T, _home: usize) -> Result<(), T> {
         self.send(item)
@@ -661,7 +661,7 @@ impl<T> Drop for UnboundedQueue<T> {
     }
 }
 
-impl<T: Send> std::fmt::Debug for UnboundedQueue<T> {
+impl<T> std::fmt::Debug for UnboundedQueue<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnboundedQueue")
             .field("len", &RawQueue::len(self))

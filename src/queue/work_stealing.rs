@@ -52,7 +52,7 @@ where
 {
     type Kind = UnboundedKind;
     type Config = Workers;
-    type Queue<T: Send> = WorkStealingQueue<Inner::Queue<T>, BATCH>;
+    type Queue<T> = WorkStealingQueue<Inner::Queue<T>, BATCH>;
 
     fn validate(workers: &Workers) -> Result<(), BuildError> {
         if workers.0 == 0 {
@@ -63,7 +63,7 @@ where
         Ok(())
     }
 
-    fn new_queue<T: Send>(workers: &Workers) -> Self::Queue<T> {
+    fn new_queue<T>(workers: &Workers) -> Self::Queue<T> {
         WorkStealingQueue {
             locals: (0..workers.0)
                 .map(|_| CachePadded::new(Inner::new_queue::<T>(&())))
@@ -115,7 +115,7 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
     /// Takes up to `BATCH` messages from another worker's queue, chosen at
     /// random: returns one and moves the rest to `home`'s queue. Also returns
     /// how many were moved between queues.
-    fn steal<T: Send>(&self, home: usize) -> (Option<T>, usize)
+    fn steal<T>(&self, home: usize) -> (Option<T>, usize)
     where
         Q: RawQueue<T>,
     {
@@ -136,7 +136,7 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
     /// Takes up to `BATCH` messages from `victim`'s queue: returns one and
     /// moves the rest to `home`'s queue, with how many were moved; `None`
     /// when `victim`'s queue is empty.
-    fn steal_from<T: Send>(&self, victim: usize, home: usize) -> Option<(Option<T>, usize)>
+    fn steal_from<T>(&self, victim: usize, home: usize) -> Option<(Option<T>, usize)>
     where
         Q: RawQueue<T>,
     {
@@ -163,7 +163,7 @@ impl<Q, const BATCH: usize> WorkStealingQueue<Q, BATCH> {
     }
 }
 
-impl<T: Send, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQueue<Q, BATCH> {
+impl<T, Q: RawQueue<T>, const BATCH: usize> RawQueue<T> for WorkStealingQueue<Q, BATCH> {
     fn push(&self, item: T, home: usize) -> Result<(), T> {
         let home = self.wrap(home);
         self.locals[home].push(item, home)

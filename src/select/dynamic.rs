@@ -62,7 +62,7 @@ impl<H: End> RecvBranch<H::Msg> for RecvOp<'_, H> {
     }
 }
 
-impl<T: Send, F: Flavor> SelectReceiver<T> for Receiver<T, F> {
+impl<T, F: Flavor> SelectReceiver<T> for Receiver<T, F> {
     fn __branch(&self) -> Box<dyn RecvBranch<T> + '_> {
         Box::new(RecvOp::new(self))
     }
@@ -70,7 +70,7 @@ impl<T: Send, F: Flavor> SelectReceiver<T> for Receiver<T, F> {
 
 /// A select runs on the task that holds the receiver, so an spsc receiver
 /// stays the one consumer.
-impl<T: Send, F: SpscFlavor> SelectReceiver<T> for spsc::Receiver<T, F> {
+impl<T, F: SpscFlavor> SelectReceiver<T> for spsc::Receiver<T, F> {
     fn __branch(&self) -> Box<dyn RecvBranch<T> + '_> {
         Box::new(RecvOp::new(self))
     }

@@ -127,11 +127,11 @@ pub trait SelectHandle: Selectable {
 /// handle, so an spsc handle stays the one consumer or producer).
 macro_rules! selectable_handles {
     ($receiver:ident, $sender:ident, $($bound:tt)+) => {
-        impl<T: Send, F: $($bound)+> sealed::Sealed for $receiver<T, F> {}
-        impl<T: Send, F: $($bound)+> sealed::Sealed for $sender<T, F> {}
+        impl<T, F: $($bound)+> sealed::Sealed for $receiver<T, F> {}
+        impl<T, F: $($bound)+> sealed::Sealed for $sender<T, F> {}
 
         #[allow(private_interfaces)]
-        impl<T: Send, F: $($bound)+> End for $receiver<T, F> {
+        impl<T, F: $($bound)+> End for $receiver<T, F> {
             type Msg = T;
             type Flavor = F;
             fn __shared(&self) -> &Shared<T, F> {
@@ -143,7 +143,7 @@ macro_rules! selectable_handles {
         }
 
         #[allow(private_interfaces)]
-        impl<T: Send, F: $($bound)+> End for $sender<T, F> {
+        impl<T, F: $($bound)+> End for $sender<T, F> {
             type Msg = T;
             type Flavor = F;
             fn __shared(&self) -> &Shared<T, F> {
@@ -154,7 +154,7 @@ macro_rules! selectable_handles {
             }
         }
 
-        impl<T: Send, F: $($bound)+> Selectable for $receiver<T, F> {
+        impl<T, F: $($bound)+> Selectable for $receiver<T, F> {
             fn is_ready(&self) -> bool {
                 self.shared().recv_ready()
             }
@@ -166,14 +166,14 @@ macro_rules! selectable_handles {
             }
         }
 
-        impl<T: Send, F: $($bound)+> SelectHandle for $receiver<T, F> {
+        impl<T, F: $($bound)+> SelectHandle for $receiver<T, F> {
             type __Op<'a> = RecvOp<'a, Self> where Self: 'a;
             fn __op(&self) -> RecvOp<'_, Self> {
                 RecvOp::new(self)
             }
         }
 
-        impl<T: Send, F: $($bound)+> Selectable for $sender<T, F> {
+        impl<T, F: $($bound)+> Selectable for $sender<T, F> {
             fn is_ready(&self) -> bool {
                 self.shared().send_ready()
             }
@@ -185,7 +185,7 @@ macro_rules! selectable_handles {
             }
         }
 
-        impl<T: Send, F: $($bound)+> SelectHandle for $sender<T, F> {
+        impl<T, F: $($bound)+> SelectHandle for $sender<T, F> {
             type __Op<'a> = SendOp<'a, Self> where Self: 'a;
             fn __op(&self) -> SendOp<'_, Self> {
                 SendOp::new(self)

@@ -63,7 +63,7 @@ pub trait SelectOp {
 #[doc(hidden)]
 #[allow(private_interfaces, private_bounds)]
 pub trait End {
-    type Msg: Send;
+    type Msg;
     type Flavor: Flavor;
     #[doc(hidden)]
     fn __shared(&self) -> &Shared<Self::Msg, Self::Flavor>;

@@ -22,7 +22,6 @@ type StealingChannel<Inner, const BATCH: usize, W, B, M, P> =
 
 impl<T, Inner, const BATCH: usize, W, B, M, P> Sender<T, StealingChannel<Inner, BATCH, W, B, M, P>>
 where
-    T: Send,
     Inner: QueueStrategy<Kind = UnboundedKind, Config = ()>,
     M: MetricsSink,
     StealingChannel<Inner, BATCH, W, B, M, P>:
@@ -75,7 +74,6 @@ where
 impl<T, Inner, const BATCH: usize, W, B, M, P>
     Receiver<T, StealingChannel<Inner, BATCH, W, B, M, P>>
 where
-    T: Send,
     Inner: QueueStrategy<Kind = UnboundedKind, Config = ()>,
     M: MetricsSink,
     StealingChannel<Inner, BATCH, W, B, M, P>:

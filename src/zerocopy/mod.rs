@@ -128,12 +128,14 @@ impl<T> Recycle for Option<T> {
 }
 
 /// What a guard needs from its channel when it is dropped: the wake-ups.
-pub(crate) trait Wake: Sync {
+/// Not `Sync` itself: a lending channel's state is `Sync` exactly when
+/// `T: Send` (`lending_state_is_sync`), which the guards' `Send` impls ask.
+pub(crate) trait Wake {
     fn stored(&self);
     fn taken(&self);
 }
 
-impl<T: Send, F: Flavor> Wake for Shared<T, F> {
+impl<T, F: Flavor> Wake for Shared<T, F> {
     fn stored(&self) {
         self.lent_published();
     }
@@ -161,7 +163,10 @@ pub struct RecvRef<'a, T: Recycle, M: MetricsSink> {
 
 // SAFETY: a guard owns its claimed slot exclusively (see `queue::slots`);
 // moving it to another thread moves access to one `T`, which `T: Send`
-// allows. Its other fields are shared references to `Sync` channel state.
+// allows. Its other fields are shared references to channel state that is
+// `Sync` when `T: Send`: the `SlotQueue` (its own impl), the sink (`Sync` by
+// its trait) and, behind `wake`, the lending channel's `Shared` (proved by
+// `lending_state_is_sync`; guards are made only by the lending impls below).
 unsafe impl<T: Send, M: MetricsSink> Send for SendRef<'_, T, M> {}
 // SAFETY: `&SendRef` only gives `&T` (through `Deref`), which `T: Sync`
 // allows sharing.
@@ -252,9 +257,22 @@ impl<T: fmt::Debug + Recycle, M: MetricsSink> fmt::Debug for RecvRef<'_, T, M> {
 
 type LendingChannel<const N: usize, W, B, M, P> = Channel<Slots<N>, W, B, M, P>;
 
+/// A proof for the guards' `Send` impls, checked by the compiler although
+/// never called: whatever its strategies, a lending channel's shared state
+/// (what a guard's `wake` points to) is `Sync` whenever `T: Send`.
+#[allow(dead_code)]
+fn lending_state_is_sync<T: Send, const N: usize, W, B, M, P>()
+where
+    M: MetricsSink,
+    LendingChannel<N, W, B, M, P>: Flavor<Metrics = M, Queue = Slots<N>>,
+{
+    fn is_sync<S: Sync>() {}
+    is_sync::<Shared<T, LendingChannel<N, W, B, M, P>>>();
+}
+
 impl<T, const N: usize, W, B, M, P> Sender<T, LendingChannel<N, W, B, M, P>>
 where
-    T: Send + Default,
+    T: Default,
     M: MetricsSink,
     LendingChannel<N, W, B, M, P>: Flavor<Metrics = M, Queue = Slots<N>>,
 {
@@ -347,7 +365,7 @@ where
 
 impl<T, const N: usize, W, B, M, P> Receiver<T, LendingChannel<N, W, B, M, P>>
 where
-    T: Send + Recycle,
+    T: Recycle,
     M: MetricsSink,
     LendingChannel<N, W, B, M, P>: Flavor<Metrics = M, Queue = Slots<N>>,
 {

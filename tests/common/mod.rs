@@ -309,6 +309,8 @@ pub fn select_send_storm<F>(
     make_pair: impl Fn() -> may_channel::Pair<Tracked, F>,
 ) where
     F: may_channel::Flavor + 'static,
+    may_channel::Sender<Tracked, F>: Send + Sync,
+    may_channel::Receiver<Tracked, F>: Send,
 {
     let producers = 4;
     let log = DropLog::new(producers * per * 4);

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<T: Send, F: Flavor> Shared<T, F>
+impl<T, F: Flavor> Shared<T, F>
 where
     F::Queue: Peekable,
 {
@@ -65,7 +65,7 @@ where
     }
 }
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     /// A peek guard leaves its message at the head (of its level); a
     /// waiting receiver is woken for it. (No `Peekable` bound: a guard's
     /// `Drop` cannot have one; a guard exists only for a peekable queue.)

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     // ------------------------------------------------ operations with a route
     //
     // Every send and receive goes through these: the plain operations above

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     // -------------------------------------------------------------- select
 
     pub(crate) fn receivers(&self) -> &WaitList {
@@ -81,7 +81,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
 }
 
 /// What [`Shared::reserve_send`] found.
-pub(crate) enum SendRoom<'a, T: Send, F: Flavor> {
+pub(crate) enum SendRoom<'a, T, F: Flavor> {
     /// Room is held for one message: [`fill`](RoomHeld::fill) it, or drop
     /// it to give the room up.
     Held(RoomHeld<'a, T, F>),
@@ -95,13 +95,13 @@ pub(crate) enum SendRoom<'a, T: Send, F: Flavor> {
 }
 
 /// Room for one message, held in the queue until it is filled or dropped.
-pub(crate) struct RoomHeld<'a, T: Send, F: Flavor> {
+pub(crate) struct RoomHeld<'a, T, F: Flavor> {
     shared: &'a Shared<T, F>,
     token: usize,
     filled: bool,
 }
 
-impl<T: Send, F: Flavor> Shared<T, F> {
+impl<T, F: Flavor> Shared<T, F> {
     /// For a select's send branch, before its value is evaluated: holds
     /// room for the message, so that the value, once evaluated, is always
     /// stored (or handed back as disconnected), never refused for room.
@@ -149,7 +149,7 @@ impl<T: Send, F: Flavor> Shared<T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> RoomHeld<'_, T, F> {
+impl<T, F: Flavor> RoomHeld<'_, T, F> {
     /// Stores `msg` in the held room and wakes a receiver (every receiver
     /// after a close, which then may see the channel drained).
     pub(crate) fn fill(mut self, msg: T) {
@@ -164,7 +164,7 @@ impl<T: Send, F: Flavor> RoomHeld<'_, T, F> {
     }
 }
 
-impl<T: Send, F: Flavor> Drop for RoomHeld<'_, T, F> {
+impl<T, F: Flavor> Drop for RoomHeld<'_, T, F> {
     /// The value was never stored (its expression panicked, or the select
     /// was cancelled): gives the room back, and wakes receivers (they skip
     /// the room, or see the channel drained) and a sender (room may be

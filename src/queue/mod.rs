@@ -287,6 +287,7 @@ pub trait RawQueue<T> {
     /// Like [`pop`](Self::pop), also saying how many items the pop moved
     /// between the queue's internal shards (work stealing), for the metrics
     /// sink's `on_steal`. Queues without shards keep the default.
+    #[inline]
     fn pop_reporting(&self, home: usize) -> (Option<T>, usize) {
         (self.pop(home), 0)
     }
@@ -296,6 +297,7 @@ pub trait RawQueue<T> {
     /// empty ([`Placement::steal_order`](crate::placement::Placement::steal_order):
     /// nearest NUMA nodes first). Queues without shards keep the default,
     /// which ignores `order`.
+    #[inline]
     fn pop_nearest(&self, home: usize, order: &[usize]) -> (Option<T>, usize) {
         let _ = order;
         self.pop_reporting(home)

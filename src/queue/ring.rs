@@ -148,12 +148,12 @@ const HELD_LAG: isize = 2;
 /// releases every [`hole`] it meets and moves on, and answers `None` at a
 /// [`held`] slot; `None` for senders and for rings without reservations.
 #[inline]
-pub(crate) fn claim<'a>(
+pub(crate) fn claim<'a, S: Sequenced>(
     counter: &AtomicUsize,
-    sequence_at: impl Fn(usize) -> &'a AtomicUsize,
+    slot_at: impl Fn(usize) -> &'a S,
     ready: fn(usize) -> usize,
     holes_lap: Option<usize>,
-) -> Option<usize> {
+) -> Option<(usize, &'a S)> {
     let backoff = Backoff::new();
     // Relaxed: a guess until the CAS below wins it; the slot's contents are
     // ordered by its sequence (Acquire/Release).
@@ -168,7 +168,8 @@ pub(crate) fn claim<'a>(
         // Acquire: pairs with the Release store that made the slot ready
         // (a receiver's release for a sender, a sender's publish for a
         // receiver), so the peer's use of the slot happened before ours.
-        let sequence = sequence_at(position).load(Ordering::Acquire);
+        let slot = slot_at(position);
+        let sequence = slot.sequence().load(Ordering::Acquire);
         match sequence.wrapping_sub(ready(position)) as isize {
             0 => match counter.compare_exchange_weak(
                 position,
@@ -181,7 +182,7 @@ pub(crate) fn claim<'a>(
                 Ordering::SeqCst,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Some(position),
+                Ok(_) => return Some((position, slot)),
                 Err(current) => {
                     // Another claimant won: pause before retrying from
                     // what the CAS saw, so the winner keeps the line for
@@ -195,7 +196,7 @@ pub(crate) fn claim<'a>(
             // nothing is published (empty), or a peer holds the slot.
             lag if lag < 0 => return None,
             HOLE_LAG if holes_lap.is_some() => {
-                position = take_hole(counter, sequence_at(position), position, holes_lap);
+                position = take_hole(counter, slot.sequence(), position, holes_lap);
             }
             // Reserved, no message yet: nothing to take now.
             HELD_LAG if holes_lap.is_some() => return None,
@@ -203,6 +204,12 @@ pub(crate) fn claim<'a>(
             _ => position = counter.load(Ordering::Relaxed),
         }
     }
+}
+
+/// A ring slot: what [`claim`] reads of it.
+pub(crate) trait Sequenced {
+    /// The slot's sequence (module docs).
+    fn sequence(&self) -> &AtomicUsize;
 }
 
 /// Takes the [`hole`] at `position` of `counter` (a ring's head) and
@@ -251,6 +258,13 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
+impl<T> Sequenced for Slot<T> {
+    #[inline(always)]
+    fn sequence(&self) -> &AtomicUsize {
+        &self.sequence
+    }
+}
+
 // SAFETY: a slot's `value` is touched only by the claimant of its position
 // (module docs), so sharing the ring only moves `T`s between threads.
 unsafe impl<T: Send> Sync for Ring<T> {}
@@ -279,13 +293,16 @@ impl<T> Ring<T> {
         self.slots.len()
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot(&self, position: usize) -> &Slot<T> {
         let index = match self.mask {
             Some(mask) => position & mask,
             None => position % self.slots.len(),
         };
-        &self.slots[index]
+        debug_assert!(index < self.slots.len());
+        // SAFETY: `mask` is `len - 1` for a power-of-two length, so both
+        // arms give an index below the length.
+        unsafe { self.slots.get_unchecked(index) }
     }
 
     /// Stores `item` at the tail, or hands it back when the ring is full or
@@ -293,9 +310,9 @@ impl<T> Ring<T> {
     /// receiver that claimed it (see "Waiting for a peer").
     #[inline(always)]
     pub(crate) fn push(&self, item: T) -> Result<(), T> {
-        match claim(&self.tail, |p| &self.slot(p).sequence, free, None) {
-            Some(position) => {
-                self.write(self.slot(position), position, item);
+        match claim(&self.tail, |p| self.slot(p), free, None) {
+            Some((position, slot)) => {
+                self.write(slot, position, item);
                 Ok(())
             }
             None => self.push_after_take(item),
@@ -329,7 +346,7 @@ impl<T> Ring<T> {
                 return None;
             }
             backoff.snooze();
-            if let Some(position) = claim(&self.tail, |p| &self.slot(p).sequence, free, None) {
+            if let Some((position, _)) = claim(&self.tail, |p| self.slot(p), free, None) {
                 return Some(position);
             }
         }
@@ -366,13 +383,8 @@ impl<T> Ring<T> {
     /// "Waiting for a peer").
     #[inline(always)]
     pub(crate) fn pop(&self) -> Option<T> {
-        match claim(
-            &self.head,
-            |p| &self.slot(p).sequence,
-            published,
-            self.holes_lap(),
-        ) {
-            Some(position) => Some(self.read(self.slot(position), position)),
+        match claim(&self.head, |p| self.slot(p), published, self.holes_lap()) {
+            Some((position, slot)) => Some(self.read(slot, position)),
             None => self.pop_after_store(),
         }
     }
@@ -391,13 +403,10 @@ impl<T> Ring<T> {
                 return None;
             }
             backoff.snooze();
-            if let Some(position) = claim(
-                &self.head,
-                |p| &self.slot(p).sequence,
-                published,
-                self.holes_lap(),
-            ) {
-                return Some(self.read(self.slot(position), position));
+            if let Some((position, slot)) =
+                claim(&self.head, |p| self.slot(p), published, self.holes_lap())
+            {
+                return Some(self.read(slot, position));
             }
         }
     }
@@ -457,8 +466,9 @@ impl<T> Ring<T> {
         // close in the tail's modification order, which precedes the
         // receiver's SeqCst tail load in `lent`, in the single total order.
         self.lent.fetch_add(1, Ordering::SeqCst);
-        let claimed =
-            claim(&self.tail, |p| &self.slot(p).sequence, free, None).or_else(|| self.claim_room());
+        let claimed = claim(&self.tail, |p| self.slot(p), free, None)
+            .map(|(position, _)| position)
+            .or_else(|| self.claim_room());
         match claimed {
             Some(position) => {
                 // Release: orders our claim's Acquire of the slot before any
@@ -755,7 +765,7 @@ impl<T> Ring<T> {
     /// Claims the tail position as `push` does, without writing: a sender
     /// stopped between its claim and its write, for tests.
     pub(crate) fn claim_tail(&self) -> Option<usize> {
-        claim(&self.tail, |p| &self.slot(p).sequence, free, None)
+        claim(&self.tail, |p| self.slot(p), free, None).map(|(position, _)| position)
     }
 
     /// Finishes a store claimed with [`claim_tail`](Self::claim_tail).
@@ -766,12 +776,8 @@ impl<T> Ring<T> {
     /// Claims the head position as `pop` does, without reading: a receiver
     /// stopped between its claim and its release, for tests.
     pub(crate) fn claim_head(&self) -> Option<usize> {
-        claim(
-            &self.head,
-            |p| &self.slot(p).sequence,
-            published,
-            self.holes_lap(),
-        )
+        claim(&self.head, |p| self.slot(p), published, self.holes_lap())
+            .map(|(position, _)| position)
     }
 
     /// The first half of an evicting store on a full ring, as

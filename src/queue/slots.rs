@@ -24,7 +24,7 @@
 
 use std::cell::UnsafeCell;
 
-use super::ring::{claim, free, published};
+use super::ring::{Sequenced, claim, free, published};
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
@@ -97,6 +97,13 @@ impl<const N: usize> QueueStrategy for Slots<N> {
     }
 }
 
+impl<T> Sequenced for Slot<T> {
+    #[inline(always)]
+    fn sequence(&self) -> &AtomicUsize {
+        &self.sequence
+    }
+}
+
 /// A slot won by a sender or a receiver, not yet finished. Owning one means
 /// owning the slot's contents.
 pub struct Claim<'a, T> {
@@ -115,20 +122,14 @@ impl<T> SlotQueue<T> {
 
     /// Claims the next position for a sender, if its slot is free.
     pub(crate) fn claim_send(&self) -> Option<Claim<'_, T>> {
-        let position = claim(&self.tail, |p| &self.slot(p).sequence, free, None)?;
-        Some(Claim {
-            slot: self.slot(position),
-            position,
-        })
+        let (position, slot) = claim(&self.tail, |p| self.slot(p), free, None)?;
+        Some(Claim { slot, position })
     }
 
     /// Claims the oldest published position for a receiver, if any.
     pub(crate) fn claim_recv(&self) -> Option<Claim<'_, T>> {
-        let position = claim(&self.head, |p| &self.slot(p).sequence, published, None)?;
-        Some(Claim {
-            slot: self.slot(position),
-            position,
-        })
+        let (position, slot) = claim(&self.head, |p| self.slot(p), published, None)?;
+        Some(Claim { slot, position })
     }
 
     /// Makes a sender's claimed slot visible to receivers.

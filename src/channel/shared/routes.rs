@@ -29,6 +29,47 @@ impl<T, F: Flavor> Shared<T, F> {
         }
     }
 
+    /// `send_via_until`'s wait for room under `Block`: the first attempt
+    /// found the channel full.
+    #[cold]
+    #[inline(never)]
+    fn send_blocking(
+        &self,
+        envelope: Envelope<T, Stamp<F>>,
+        deadline: Option<Instant>,
+        store: impl Fn(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>> + Copy,
+    ) -> Result<(), SendTimeoutError<T>> {
+        let mut pending = Some(envelope);
+        let stored = self.wait_for(Side::Send, deadline, || {
+            let envelope = pending
+                .take()
+                .expect("the envelope is put back after every failed store");
+            match self.admit_store(envelope, store) {
+                Ok(Ok(())) => Some(true),
+                Ok(Err(envelope)) => {
+                    pending = Some(envelope);
+                    None
+                }
+                Err(envelope) => {
+                    pending = Some(envelope);
+                    Some(false)
+                }
+            }
+        });
+        match stored {
+            Some(true) => {
+                self.stored_one();
+                Ok(())
+            }
+            Some(false) => Err(SendTimeoutError::Disconnected(
+                pending.take().expect("not stored").msg,
+            )),
+            None => Err(SendTimeoutError::Timeout(
+                pending.take().expect("not stored").msg,
+            )),
+        }
+    }
+
     /// `send` and its timed forms through `store` (and `store_evicting` for
     /// `DropOldest`), with the policy rules of `send_until`.
     #[inline]
@@ -36,7 +77,7 @@ impl<T, F: Flavor> Shared<T, F> {
         &self,
         msg: T,
         deadline: Option<Instant>,
-        mut store: impl FnMut(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>>,
+        store: impl Fn(Envelope<T, Stamp<F>>) -> Result<(), Envelope<T, Stamp<F>>> + Copy,
         store_evicting: impl FnOnce(Envelope<T, Stamp<F>>) -> Evicted<T, F>,
     ) -> Result<(), SendTimeoutError<T>> {
         if self.is_disconnected() {
@@ -45,44 +86,16 @@ impl<T, F: Flavor> Shared<T, F> {
         let envelope = self.envelope(msg);
         match <F::Backpressure as Backpressure>::ON_FULL {
             OnFull::Wait => {
-                // The first attempt outside the blocking loop's closures:
-                // most sends find room, and this keeps their path short.
-                let envelope = match self.admit_store(envelope, &mut store) {
+                // The first attempt outside the blocking loop, which is a
+                // cold function of its own: most sends find room, and this
+                // keeps their path short (the store inlined here once).
+                match self.admit_store(envelope, store) {
                     Ok(Ok(())) => {
-                        self.stored_one();
-                        return Ok(());
-                    }
-                    Ok(Err(envelope)) => envelope,
-                    Err(envelope) => return Err(SendTimeoutError::Disconnected(envelope.msg)),
-                };
-                let mut pending = Some(envelope);
-                let stored = self.wait_for(Side::Send, deadline, || {
-                    let envelope = pending
-                        .take()
-                        .expect("the envelope is put back after every failed store");
-                    match self.admit_store(envelope, &mut store) {
-                        Ok(Ok(())) => Some(true),
-                        Ok(Err(envelope)) => {
-                            pending = Some(envelope);
-                            None
-                        }
-                        Err(envelope) => {
-                            pending = Some(envelope);
-                            Some(false)
-                        }
-                    }
-                });
-                match stored {
-                    Some(true) => {
                         self.stored_one();
                         Ok(())
                     }
-                    Some(false) => Err(SendTimeoutError::Disconnected(
-                        pending.take().expect("not stored").msg,
-                    )),
-                    None => Err(SendTimeoutError::Timeout(
-                        pending.take().expect("not stored").msg,
-                    )),
+                    Ok(Err(envelope)) => self.send_blocking(envelope, deadline, store),
+                    Err(envelope) => Err(SendTimeoutError::Disconnected(envelope.msg)),
                 }
             }
             OnFull::NeverFull | OnFull::Refuse => match self.admit_store(envelope, store) {

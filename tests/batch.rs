@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{wait_until, within};
+use common::{DropLog, Tracked, wait_until, within};
 use may_channel::flavors::{BoundedBlocking, InstrumentedBounded, RendezvousMpmc, UnboundedMpmc};
 use may_channel::{RecvError, RecvTimeoutError};
 
@@ -112,4 +112,93 @@ fn send_batch_on_rendezvous_needs_waiting_receivers() {
     let (tx, rx) = RendezvousMpmc::new();
     assert_eq!(tx.send_batch([1, 2]), vec![1, 2]);
     drop(rx);
+}
+
+/// Producers store with `send_batch` (retrying what did not fit), consumers
+/// take with `recv_batch_into`, on rings of several capacities and on the
+/// list: every message arrives once, in each producer's order, and is
+/// dropped once. In OS threads and in may coroutines.
+fn batches_under_contention<F>(runner: common::Runner, pair: may_channel::Pair<Tracked, F>)
+where
+    F: may_channel::Flavor + 'static,
+    may_channel::Sender<Tracked, F>: Send,
+    may_channel::Receiver<Tracked, F>: Send,
+{
+    const PRODUCERS: usize = 3;
+    const CONSUMERS: usize = 2;
+    let per = if cfg!(debug_assertions) {
+        3_000
+    } else {
+        50_000
+    };
+    let log = DropLog::new(PRODUCERS * per);
+    let (tx, rx) = pair;
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let tx = tx.clone();
+            let log = std::sync::Arc::clone(&log);
+            runner.spawn(move || {
+                let mut next = 0;
+                let mut pending: Vec<Tracked> = Vec::new();
+                while next < per || !pending.is_empty() {
+                    if pending.is_empty() {
+                        let end = (next + 50).min(per);
+                        pending.extend((next..end).map(|i| log.item(p * per + i)));
+                        next = end;
+                    }
+                    // What did not fit comes back, in order, to be sent again.
+                    pending = tx.send_batch(pending);
+                    if !pending.is_empty() {
+                        common::pause();
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let consumers: Vec<_> = (0..CONSUMERS)
+        .map(|_| {
+            let rx = rx.clone();
+            runner.spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = Vec::new();
+                while rx.recv_batch_into(&mut buf, 64).is_ok() {
+                    seen.extend(buf.drain(..).map(|msg| msg.id));
+                }
+                seen
+            })
+        })
+        .collect();
+    drop(rx);
+    for producer in producers {
+        producer.join();
+    }
+    let mut all = Vec::new();
+    for consumer in consumers {
+        let seen = consumer.join();
+        // Each producer's messages reach one consumer in the order sent.
+        for p in 0..PRODUCERS {
+            let mine: Vec<_> = seen.iter().filter(|&&id| id / per == p).collect();
+            assert!(
+                mine.windows(2).all(|w| w[0] < w[1]),
+                "producer {p} out of order"
+            );
+        }
+        all.extend(seen);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..PRODUCERS * per).collect::<Vec<_>>());
+    log.assert_all_dropped_once();
+}
+
+#[test]
+fn batches_under_contention_on_rings_and_the_list() {
+    common::within(240, || {
+        for runner in [common::Runner::Threads, common::Runner::Coroutines] {
+            for capacity in [1, 7, 64, 1024] {
+                batches_under_contention(runner, may_channel::bounded::<Tracked>(capacity));
+            }
+            batches_under_contention(runner, may_channel::unbounded::<Tracked>());
+        }
+    });
 }

@@ -90,7 +90,9 @@ impl<T, F: Flavor> Receiver<T, F> {
 
     /// Waits for a message, then takes it and up to `max - 1` more that are
     /// queued, in one pass (senders waiting for room are woken once, not once
-    /// per message). `max == 0` returns an empty vector at once.
+    /// per message; on a bounded ring channel the run of messages at the
+    /// head is taken with one claim). `max == 0` returns an empty vector at
+    /// once.
     pub fn recv_batch(&self, max: usize) -> Result<Vec<T>, RecvError> {
         let mut buf = Vec::new();
         self.recv_batch_into(&mut buf, max)?;

@@ -27,6 +27,13 @@ use blocked::BlockedGuard;
 use drop_all::DropAll;
 pub(crate) use select::{RoomHeld, SendRoom};
 
+/// Messages a batch send pulls from its iterator before it stores them.
+const SEND_BATCH: usize = 64;
+
+/// The most room a batch receive reserves in its buffer up front (a
+/// caller's `max` can be far larger than what is queued).
+const RECV_BATCH_RESERVE: usize = 1024;
+
 /// What a channel's queue stores: a message and the stamp its metrics sink
 /// keeps beside it (`()` for sinks that keep none, so an envelope is then
 /// exactly as large as the message).
@@ -642,30 +649,40 @@ impl<T, F: Flavor> Shared<T, F> {
     /// pass at the end; returns the messages not stored, in order.
     pub(crate) fn send_batch(&self, msgs: impl IntoIterator<Item = T>) -> Vec<T> {
         let mut msgs = msgs.into_iter();
-        let mut refused = Vec::new();
+        let home = self.placement.home();
+        let mut batch = Vec::new();
         let mut stored = 0;
-        // Each store is one send in flight; the iterator's `next` runs user
-        // code, so it is pulled outside.
-        let mut next = msgs.next();
-        while let Some(msg) = next.take() {
-            let envelope = self.envelope(msg);
-            let outcome = self.admit(envelope, |envelope| self.offer(envelope));
-            match outcome {
-                Ok(Ok(_)) => {
-                    self.metrics.on_send();
-                    stored += 1;
-                    next = msgs.next();
+        loop {
+            // The iterator's `next` runs user code, so a batch is pulled
+            // before any store: a store is one send in flight.
+            batch.extend(msgs.by_ref().take(SEND_BATCH).map(|msg| self.envelope(msg)));
+            if batch.is_empty() {
+                break;
+            }
+            let outcome = self.admit(&mut batch, |batch| {
+                let mut pushed = 0;
+                loop {
+                    let now = self.queue.push_batch(batch, home);
+                    pushed += now;
+                    if now == 0 || batch.is_empty() {
+                        return pushed;
+                    }
                 }
-                Ok(Err(envelope)) | Err(envelope) => {
-                    refused.push(envelope.msg);
-                    break;
-                }
+            });
+            let Ok(pushed) = outcome else { break };
+            for _ in 0..pushed {
+                self.metrics.on_send();
+            }
+            stored += pushed;
+            if !batch.is_empty() {
+                break;
             }
         }
-        refused.extend(msgs);
         if stored != 0 {
             self.queue_stored(stored);
         }
+        let mut refused: Vec<T> = batch.into_iter().map(|envelope| envelope.msg).collect();
+        refused.extend(msgs);
         refused
     }
 
@@ -767,6 +784,20 @@ impl<T, F: Flavor> Shared<T, F> {
     /// waiting, and wakes senders once for all of them.
     pub(crate) fn take_ready(&self, buf: &mut Vec<T>, max: usize) -> usize {
         let mut taken = 0;
+        let home = self.placement.home();
+        if self.front.is_empty() && self.placement.steal_order(home).is_none() {
+            // The queue's own batch (one claim of the run at the ring's
+            // head). Room first, so that the pushes do not reallocate.
+            buf.reserve(max.min(RECV_BATCH_RESERVE));
+            let (popped, moved) = self.queue.pop_batch(max, home, &mut |envelope| {
+                self.metrics.on_recv(envelope.stamp);
+                buf.push(envelope.msg);
+            });
+            if moved != 0 {
+                self.metrics.on_steal(moved);
+            }
+            taken = popped;
+        }
         while taken < max {
             let Some(msg) = self.take() else { break };
             buf.push(msg);

@@ -181,6 +181,21 @@ impl<T> RawQueue<T> for DynBoundedQueue<T> {
         }
     }
 
+    fn push_batch(&self, items: &mut Vec<T>, home: usize) -> usize {
+        match &self.meeting {
+            None => self.ring.push_batch(items),
+            // A meeting place hands over one message at a time.
+            Some(_) => super::push_each(self, items, home),
+        }
+    }
+
+    fn pop_batch(&self, max: usize, home: usize, sink: &mut impl FnMut(T)) -> (usize, usize) {
+        match &self.meeting {
+            None => (self.ring.pop_batch(max, sink), 0),
+            Some(_) => super::pop_each(self, max, home, sink),
+        }
+    }
+
     #[inline]
     fn reserve(&self) -> Reservation {
         match &self.meeting {
@@ -286,6 +301,14 @@ impl<T> RawQueue<T> for BoundedQueue<T> {
     /// included (see `Ring::drain`).
     fn drain_on_disconnect(&self) -> Vec<T> {
         self.0.drain()
+    }
+
+    fn push_batch(&self, items: &mut Vec<T>, _home: usize) -> usize {
+        self.0.push_batch(items)
+    }
+
+    fn pop_batch(&self, max: usize, _home: usize, sink: &mut impl FnMut(T)) -> (usize, usize) {
+        (self.0.pop_batch(max, sink), 0)
     }
 
     #[inline]

@@ -349,6 +349,37 @@ pub trait RawQueue<T> {
         0
     }
 
+    /// Stores items from the front of `items`, in order, as many as fit
+    /// now, and removes them from `items`; returns how many. A queue that can
+    /// claim several places at once publishes a batch with one claim (the
+    /// ring does); the default stores them one by one. Never waits for room:
+    /// stops at the first item refused (full or closed), which stays in
+    /// `items` with everything after it.
+    // Plumbing for the batch sends, hidden from the documented contract: a
+    // custom queue keeps the default.
+    #[doc(hidden)]
+    fn push_batch(&self, items: &mut Vec<T>, home: usize) -> usize
+    where
+        Self: Sized,
+    {
+        push_each(self, items, home)
+    }
+
+    /// Takes up to `max` items, oldest first, handing each to `sink`;
+    /// returns how many, and how many items the pops moved between shards
+    /// (as [`pop_reporting`](Self::pop_reporting)). The default pops them
+    /// one by one; the ring claims the published run at its head with one
+    /// claim (should `sink` unwind, the items of the run not yet handed
+    /// over are dropped, so that their slots go back to the senders).
+    // Plumbing for the batch receives, hidden as `push_batch` is.
+    #[doc(hidden)]
+    fn pop_batch(&self, max: usize, home: usize, sink: &mut impl FnMut(T)) -> (usize, usize)
+    where
+        Self: Sized,
+    {
+        pop_each(self, max, home, sink)
+    }
+
     /// Reserves room for one item to come, for a select's send branch,
     /// which must not evaluate its value unless it can store it: the
     /// reservation is then [filled](Self::fill_reserved) or
@@ -455,6 +486,40 @@ pub trait RawQueue<T> {
         }
         items
     }
+}
+
+/// [`RawQueue::push_batch`] one item at a time.
+pub(crate) fn push_each<T>(queue: &impl RawQueue<T>, items: &mut Vec<T>, home: usize) -> usize {
+    let mut pending = std::mem::take(items).into_iter();
+    let mut stored = 0;
+    for item in pending.by_ref() {
+        if let Err(item) = queue.push(item, home) {
+            items.push(item);
+            break;
+        }
+        stored += 1;
+    }
+    items.extend(pending);
+    stored
+}
+
+/// [`RawQueue::pop_batch`] one item at a time.
+pub(crate) fn pop_each<T>(
+    queue: &impl RawQueue<T>,
+    max: usize,
+    home: usize,
+    sink: &mut impl FnMut(T),
+) -> (usize, usize) {
+    let (mut taken, mut moved) = (0, 0);
+    while taken < max {
+        let (Some(item), shifted) = queue.pop_reporting(home) else {
+            break;
+        };
+        moved += shifted;
+        sink(item);
+        taken += 1;
+    }
+    (taken, moved)
 }
 
 /// What [`RawQueue::reserve`] did. Plumbing, not part of the API.

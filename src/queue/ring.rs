@@ -240,6 +240,25 @@ fn take_hole(
     }
 }
 
+/// The positions a batch receive claimed and has not read yet: should the
+/// caller's sink unwind, they are read and dropped, so that their slots go
+/// back to the senders instead of blocking the ring for good.
+struct ClaimedRun<'a, T> {
+    ring: &'a Ring<T>,
+    next: usize,
+    end: usize,
+}
+
+impl<T> Drop for ClaimedRun<'_, T> {
+    fn drop(&mut self) {
+        while self.next != self.end {
+            let position = self.next;
+            self.next = position.wrapping_add(1);
+            drop(self.ring.read(self.ring.slot(position), position));
+        }
+    }
+}
+
 /// The bounded ring. `T` is the stored item.
 pub(crate) struct Ring<T> {
     head: CachePadded<AtomicUsize>,
@@ -449,6 +468,126 @@ impl<T> Ring<T> {
         // Relaxed: as in `store_under_way`.
         let head = self.head.load(Ordering::Relaxed);
         tail.wrapping_sub(head) < self.capacity()
+    }
+
+    /// Stores items from the front of `items` with one claim of as many
+    /// consecutive free slots at the tail as there are items (at most), and
+    /// removes them from `items`; returns how many. When the slot at the
+    /// tail is not free, stores one item as [`push`](Self::push) does
+    /// (waiting for a receiver still reading it); 0 when the ring is full
+    /// or closed.
+    pub(crate) fn push_batch(&self, items: &mut Vec<T>) -> usize {
+        if items.is_empty() {
+            return 0;
+        }
+        let backoff = Backoff::new();
+        // Relaxed: a guess, checked by the slots' sequences and the CAS.
+        let mut tail = self.tail.load(Ordering::Relaxed);
+        loop {
+            if tail & CLOSED != 0 {
+                // Acquire: as in `claim`.
+                fence(Ordering::Acquire);
+                return 0;
+            }
+            // Acquire, each: as in `claim` (the receiver's release of a slot
+            // happens before our write). Only a claim of `tail` changes a
+            // slot free for `tail + i`, so the run seen free stays ours if
+            // the CAS below finds `tail` unchanged.
+            let run = (0..items.len())
+                .take_while(|&i| {
+                    let position = tail.wrapping_add(i);
+                    self.slot(position).sequence.load(Ordering::Acquire) == free(position)
+                })
+                .count();
+            if run == 0 {
+                let item = items.remove(0);
+                return match self.push(item) {
+                    Ok(()) => 1,
+                    Err(item) => {
+                        items.insert(0, item);
+                        0
+                    }
+                };
+            }
+            match self.tail.compare_exchange_weak(
+                tail,
+                tail.wrapping_add(run),
+                // SeqCst: a claim, as in `claim` (`RawQueue::CLAIMS_SEQCST`).
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    for (i, item) in items.drain(..run).enumerate() {
+                        let position = tail.wrapping_add(i);
+                        self.write(self.slot(position), position, item);
+                    }
+                    return run;
+                }
+                Err(current) => {
+                    tail = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Takes up to `max` messages, oldest first, with one claim of the run
+    /// of published slots at the head, handing each to `sink`; returns how
+    /// many. When the head slot is not published, takes one message as
+    /// [`pop`](Self::pop) does (waiting for a sender still writing it,
+    /// skipping a given-up reservation).
+    pub(crate) fn pop_batch(&self, max: usize, sink: &mut impl FnMut(T)) -> usize {
+        if max == 0 {
+            return 0;
+        }
+        let backoff = Backoff::new();
+        // Relaxed: as in `push_batch`.
+        let mut head = self.head.load(Ordering::Relaxed);
+        loop {
+            // Acquire, each: as in `claim` (the sender's publish happens
+            // before our read); only a claim of `head` takes a published
+            // slot, so the run stays ours if the CAS finds `head` unchanged.
+            let run = (0..max)
+                .take_while(|&i| {
+                    let position = head.wrapping_add(i);
+                    self.slot(position).sequence.load(Ordering::Acquire) == published(position)
+                })
+                .count();
+            if run == 0 {
+                return match self.pop() {
+                    Some(item) => {
+                        sink(item);
+                        1
+                    }
+                    None => 0,
+                };
+            }
+            match self.head.compare_exchange_weak(
+                head,
+                head.wrapping_add(run),
+                // SeqCst: a claim, as in `claim`.
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    let mut claimed = ClaimedRun {
+                        ring: self,
+                        next: head,
+                        end: head.wrapping_add(run),
+                    };
+                    while claimed.next != claimed.end {
+                        let position = claimed.next;
+                        claimed.next = position.wrapping_add(1);
+                        sink(self.read(self.slot(position), position));
+                    }
+                    return run;
+                }
+                Err(current) => {
+                    head = current;
+                    backoff.spin();
+                }
+            }
+        }
     }
 
     /// Reserves the slot at the tail for a message to come ([`fill`] or
@@ -835,6 +974,79 @@ mod tests {
             assert_eq!(ring.pop(), Some(lap));
             assert_eq!(ring.pop(), None);
         }
+    }
+
+    #[test]
+    fn batches_claim_runs_and_stop_where_the_ring_does() {
+        let ring = Ring::new(4);
+        let mut items = vec![1, 2, 3, 4, 5, 6];
+        assert_eq!(ring.push_batch(&mut items), 4, "one claim of the free run");
+        assert_eq!(items, vec![5, 6], "the rest stays, in order");
+        assert_eq!(ring.push_batch(&mut items), 0, "full");
+        let mut out = Vec::new();
+        assert_eq!(ring.pop_batch(3, &mut |item| out.push(item)), 3);
+        assert_eq!(out, vec![1, 2, 3]);
+        assert_eq!(ring.push_batch(&mut items), 2, "across the wrap");
+        assert!(items.is_empty());
+        assert_eq!(ring.pop_batch(10, &mut |item| out.push(item)), 3);
+        assert_eq!(out, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(ring.pop_batch(10, &mut |item| out.push(item)), 0, "empty");
+    }
+
+    #[test]
+    fn a_batch_receive_stops_at_a_reservation_and_skips_a_hole() {
+        if !super::CLOSES {
+            return;
+        }
+        let ring = Ring::new(4);
+        ring.push(1).unwrap();
+        let given_up = ring.reserve().expect("room");
+        ring.push(3).unwrap();
+        let held = ring.reserve().expect("room");
+        // SAFETY: reserved above, cancelled once.
+        unsafe { ring.cancel(given_up) };
+        let mut out = Vec::new();
+        assert_eq!(ring.pop_batch(10, &mut |item| out.push(item)), 1);
+        assert_eq!(out, vec![1], "the run ends at the hole");
+        assert_eq!(ring.pop_batch(10, &mut |item| out.push(item)), 1);
+        assert_eq!(out, vec![1, 3], "the hole is skipped");
+        assert_eq!(ring.pop_batch(10, &mut |item| out.push(item)), 0, "held");
+        // SAFETY: reserved above, filled once.
+        unsafe { ring.fill(held, 4) };
+        assert_eq!(ring.pop_batch(10, &mut |item| out.push(item)), 1);
+        assert_eq!(out, vec![1, 3, 4]);
+        assert_eq!(ring.lent(), 0);
+    }
+
+    #[test]
+    fn a_closed_ring_refuses_a_batch() {
+        if !super::CLOSES {
+            return;
+        }
+        let ring = Ring::new(4);
+        ring.close();
+        let mut items = vec![1, 2];
+        assert_eq!(ring.push_batch(&mut items), 0);
+        assert_eq!(items, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_batch_receive_whose_sink_unwinds_frees_its_run() {
+        let ring = Ring::new(4);
+        let mut items: Vec<_> = (0..4).map(std::rc::Rc::new).collect();
+        let watch = std::rc::Rc::clone(&items[3]);
+        ring.push_batch(&mut items);
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ring.pop_batch(4, &mut |item| {
+                if *item == 1 {
+                    panic!("the sink fails");
+                }
+            })
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(std::rc::Rc::strong_count(&watch), 1, "the rest was dropped");
+        assert!(ring.is_empty());
+        assert_eq!(ring.push(std::rc::Rc::new(9)), Ok(()), "the slots are free");
     }
 
     #[test]

@@ -361,3 +361,15 @@ pub fn select_send_storm<F>(
         assert_eq!(log.drops_of(id), 1, "message {id}");
     }
 }
+
+/// Lets the others run, from a thread or a coroutine. A coroutine sleeps
+/// for a microsecond rather than yields: one that only yields keeps its
+/// worker's local queue non-empty, and may then never starts the
+/// coroutines waiting in its global queue.
+pub fn pause() {
+    if may::coroutine::is_coroutine() {
+        may::coroutine::sleep(Duration::from_micros(1));
+    } else {
+        std::thread::yield_now();
+    }
+}

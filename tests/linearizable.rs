@@ -13,7 +13,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{Runner, within};
+use common::{Runner, pause, within};
 use may_channel::flavors::{BoundedBlocking, UnboundedMpmc};
 use may_channel::{Receiver, Sender, TryRecvError};
 
@@ -123,16 +123,6 @@ fn not_empty_then_try_recv<F>(
         handle.join();
     }
     outcome.unwrap();
-}
-
-/// In a coroutine, lets the others run: a busy loop would keep its worker,
-/// and a coroutine that only yields keeps its worker's local queue
-/// non-empty, so may never starts the ones waiting in its global queue.
-/// Threads run flat out.
-fn pause() {
-    if may::coroutine::is_coroutine() {
-        may::coroutine::sleep(std::time::Duration::from_micros(1));
-    }
 }
 
 /// One check at a time: the four share may's two workers, and the busy

@@ -53,6 +53,12 @@ fn rounds() -> usize {
         .unwrap_or(if cfg!(debug_assertions) { 2 } else { 4 })
 }
 
+/// How long a case's child process may take: generous for the default
+/// rounds, and growing with `MAY_CHANNEL_STORM_ROUNDS` for long soak runs.
+fn child_limit() -> Duration {
+    Duration::from_secs(240.max(30 * rounds() as u64))
+}
+
 /// Spawns a coroutine (`go!` wraps may's unsafe spawn; its conditions hold:
 /// the bodies keep no reference into thread-local storage across a park,
 /// and the stack is the size the runner set, far more than they use).
@@ -149,7 +155,7 @@ where
     Sender<Msg, F>: Send + Sync,
     Receiver<Msg, F>: Send + Sync,
 {
-    in_child_process(CHILD, Duration::from_secs(240), move |_| {
+    in_child_process(CHILD, child_limit(), move |_| {
         may::config().set_workers(2).set_stack_size(0x2_0000);
         for _ in 0..rounds() {
             round(&make);

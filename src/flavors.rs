@@ -62,9 +62,10 @@ pub type InstrumentedUnbounded = Channel<Unbounded, SpinThenPark, Unlimited, Cou
 
 /// The bare bounded ring: spins instead of parking, refuses when full, records
 /// nothing. The baseline for what the framework costs over the bare ring it
-/// is built on (`benches/core.rs`, group `zero_cost`): every strategy hook compiles away, but each store still pays
-/// the `SeqCst` fence of the wake-up protocol, because a select or a merge may
-/// wait on any channel, whatever its wait strategy.
+/// is built on (`benches/core.rs`, group `zero_cost`): every strategy hook
+/// compiles away, and the ring's `SeqCst` claims stand in for the wake-up
+/// protocol's fences (a select or a merge may wait on any channel, whatever
+/// its wait strategy, so the protocol itself stays).
 pub type SpinRing<const N: usize> = Channel<Bounded<N>, Spin, Reject, NoMetrics, Anywhere>;
 
 /// Unbounded MPMC with priorities: `send_with_priority` takes a

@@ -9,9 +9,9 @@
 //! reports `Disconnected`, the push lands after the receivers stopped, and a
 //! message the sender was told was sent is never received. The crate's ring
 //! and list close atomically with their tail ("Queues that close
-//! themselves", below); for every other queue (a custom one, the priority
-//! and work-stealing compositions, the rendezvous slot, the lending ring)
-//! the core brackets every store instead.
+//! themselves", below), and the rendezvous meeting place closes itself too;
+//! for every other queue (a custom one, the priority and work-stealing
+//! compositions, the lending ring) the core brackets every store instead.
 //!
 //! # The protocol (the bracket)
 //!
@@ -101,9 +101,9 @@
 //! until it was written and popped; a store that had not claimed its place
 //! is refused and hands its message back. Why the wait is short: a store
 //! claims and writes inside one non-blocking call, never across a park or
-//! user code, as for the bracket below. The unbounded list's receivers do
-//! not even wait: they give up on an unwritten slot after a few spins, and
-//! its sender's retry then finds the mark and is refused.
+//! user code, as for the bracket below. (A ring slot *reserved* by a
+//! select's send branch does span user code: it is counted as lent, see
+//! below, and a receiver parks for it instead of waiting.)
 //!
 //! # Lent slots (zero-copy)
 //!
@@ -157,10 +157,9 @@
 //! the flag. The bracket, for all other queues:
 //!
 //! One atomic swap on a cache line owned by the sending thread and one plain
-//! release store per send (a first version counted in flight with two RMWs on
-//! per-channel stripes; the core bench measured the swap-and-store version
-//! cheaper), and nothing on the receive path until the channel is
-//! disconnected. The receiver's wait reads every thread's mark, but only
+//! release store per send (rather than a shared in-flight counter, which
+//! would take two read-modify-writes on a line every sender shares), and
+//! nothing on the receive path until the channel is disconnected. The receiver's wait reads every thread's mark, but only
 //! once the channel is disconnected and empty.
 
 use std::sync::Mutex;

@@ -36,8 +36,8 @@ pub struct Counters {
 ///
 /// Tracking the peak needs the length at every send, which needs the
 /// receivers' counter; reading that counter on every send pulled its line
-/// away from the receivers each time (`Counters` cost 3.7 times the no-sink
-/// time on a two-thread `spsc` run, `benches/core.rs`). `gone` only grows,
+/// away from the receivers each time (`benches/core.rs`'s two-thread `spsc`
+/// group shows the cost). `gone` only grows,
 /// so `sent - gone_seen`, with an older reading, is an *upper* bound on the
 /// length: while that bound is not above the peak, the length is not either,
 /// and the receivers' line is left alone. A sender reads it again only when

@@ -69,8 +69,8 @@
 //! waiters to look again ([`RawQueue::CLAIMS_SEQCST`]).
 //!
 //! `benches/nonblocking.rs` measures the slowest `try_*` call beside twice
-//! as many busy threads as cores, against the peers; its figures are in the
-//! generated benchmark report.
+//! as many busy threads as cores, against the peers
+//! (`cargo bench --bench nonblocking`).
 //!
 //! # Implementing your own queue
 //!

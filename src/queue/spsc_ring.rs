@@ -20,16 +20,16 @@
 //!   `SeqCst` add.
 //!
 //! So in a steady stream the two sides share only the slots' lines: the
-//! producer never reads the head and the consumer never reads the tail. (A
-//! first version kept shared head and tail indices, each side with a copy
-//! of the other's: on a full ring the producer reloaded the head on every
-//! send, and it ran at half the speed of the MPMC ring.)
+//! producer never reads the head and the consumer never reads the tail
+//! (shared indices, even with cached copies, make a producer on a full ring
+//! reload the consumer's index on every send).
 //!
 //! # Orderings
 //! - A slot's sequence carries its message: the producer's Release store of
-//!   `p + 1` pairs with the consumer's Acquire load, the consumer's Release
-//!   store of `p + N` with the producer's Acquire load, so each side's use
-//!   of the value happens before the other's.
+//!   "published for `p`" pairs with the consumer's Acquire load, the
+//!   consumer's Release store of "free for `p + N`" with the producer's
+//!   Acquire load, so each side's use of the value happens before the
+//!   other's.
 //! - The tail CAS and the head add are `SeqCst` read-modify-writes of the
 //!   words `len` and `is_empty` read: the operations' claims for the
 //!   channel's wake-ups ([`RawQueue::CLAIMS_SEQCST`]). A claim comes before

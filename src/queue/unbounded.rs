@@ -57,8 +57,8 @@
 //! setting one with `fetch_add` is the same as with `fetch_or`. The add is
 //! what the code uses: x86 returns the old word of an add in one
 //! instruction (`lock xadd`), while an `or` whose result is read becomes a
-//! load and a CAS loop, which cost a third of a send's time with a receiver
-//! polling the slot (perf, coroutine mpmc).
+//! load and a CAS loop, a large share of a send with a receiver polling the
+//! slot.
 //!
 //! # Orderings
 //! - A slot's `state` carries its message: a sender sets `WRITTEN` with

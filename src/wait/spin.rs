@@ -30,11 +30,8 @@ impl WaitStrategy for Spin {
 /// Four, not the seven of `Backoff::snooze`: when more threads wait than
 /// there are cores (four producers and a consumer on two cores, say), a
 /// spinning waiter burns the time slice the thread it waits for needs, and a
-/// yield hands it over. Measured on the 2-core development machine
-/// (`benches/peers.rs`, quick runs alternating both builds, 2026-11-25): with
-/// seven spin steps `mpsc`/`mpmc` on capacity 0 and 1 in threads ran at
-/// 0.26–0.43 M msg/s, with four at 0.75–1.2 (kanal 0.9–1.3); large-capacity
-/// and unbounded workloads did not move beyond noise.
+/// yield hands it over (`benches/peers.rs`'s thread `mpsc`/`mpmc` at
+/// capacity 0 and 1 are the workloads that show it).
 pub(super) fn spin_for(attempt: u32) {
     const SPIN_ATTEMPTS: u32 = 4;
     if attempt >= SPIN_ATTEMPTS {

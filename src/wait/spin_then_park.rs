@@ -14,8 +14,8 @@ pub struct SpinThenPark;
 /// Retries before parking on a thread: `spin_for` spins for the first four
 /// and yields the thread for the rest. Sixteen rather than ten: with the
 /// shorter spin, the extra yields keep a two-thread hand-off (one producer,
-/// one consumer, capacity 0 or 1) from parking on every message (measured:
-/// `spsc`/cap1 in threads 4.3–6.2 M msg/s with sixteen, 1.4–2.9 with ten).
+/// one consumer, capacity 0 or 1) from parking on every message
+/// (`benches/peers.rs`'s thread `spsc`/cap1 shows it).
 const THREAD_RETRIES: u32 = 16;
 /// Retries before parking in a coroutine: each yields the coroutine.
 const COROUTINE_RETRIES: u32 = 6;

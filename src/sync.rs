@@ -40,6 +40,16 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
+/// Marks a retry that waits for another thread's store without a
+/// [`Backoff`] pause (a stale counter re-read, say): nothing in a normal
+/// build; under loom, a yield, since loom lets a thread's loads keep
+/// reading an old value until it yields, and the model would spin forever.
+#[inline(always)]
+pub(crate) fn loom_yield() {
+    #[cfg(loom)]
+    loom::thread::yield_now();
+}
+
 /// Process-wide state (statics, the timer thread): always std's. A static
 /// outlives every loom execution and loom's constructors are not `const`,
 /// so no model goes through these, and none needs to.

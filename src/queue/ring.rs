@@ -199,7 +199,10 @@ pub(crate) fn claim<'a>(
             // Reserved, no message yet: nothing to take now.
             HELD_LAG if holes_lap.is_some() => return None,
             // Another claimant took this position: catch up.
-            _ => position = counter.load(Ordering::Relaxed),
+            _ => {
+                crate::sync::loom_yield();
+                position = counter.load(Ordering::Relaxed);
+            }
         }
     }
 }

@@ -31,13 +31,3 @@ fn model(preemptions: usize, body: impl Fn() + Sync + Send + 'static) {
     }
     builder.check(body);
 }
-
-/// Spins (yielding to loom) until `attempt` succeeds.
-fn until<T>(mut attempt: impl FnMut() -> Option<T>) -> T {
-    loop {
-        if let Some(value) = attempt() {
-            return value;
-        }
-        loom::thread::yield_now();
-    }
-}

@@ -162,11 +162,10 @@
 //! nothing on the receive path until the channel is disconnected. The receiver's wait reads every thread's mark, but only
 //! once the channel is disconnected and empty.
 
-use std::sync::Mutex;
-
 use crossbeam_utils::{Backoff, CachePadded};
 
-use crate::sync::{AtomicUsize, Ordering, lock};
+use crate::sync::global::{self, Mutex};
+use crate::sync::{AtomicUsize, Ordering};
 
 /// One thread's mark: the address of the channel it is storing into, or 0;
 /// and the mark made before it, for the walk over all of them.
@@ -217,7 +216,7 @@ struct Lease(&'static Mark);
 
 impl Lease {
     fn take() -> Self {
-        let mut free = lock(&REGISTRY);
+        let mut free = global::lock(&REGISTRY);
         let mark = free.pop().unwrap_or_else(|| {
             // Under the lock, so no other node is being added meanwhile.
             let older = ALL_MARKS.load(std::sync::atomic::Ordering::Relaxed);
@@ -238,7 +237,7 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        lock(&REGISTRY).push(self.0);
+        global::lock(&REGISTRY).push(self.0);
     }
 }
 

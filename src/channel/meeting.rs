@@ -52,7 +52,7 @@ use std::ptr::NonNull;
 use crossbeam_utils::Backoff;
 
 use super::waker::Waiter;
-use crate::sync::{AtomicUsize, Mutex, Ordering, lock};
+use crate::sync::{AtomicMut, AtomicUsize, Mutex, Ordering, lock};
 use crate::wait::Context;
 
 /// Nothing happened to the packet yet.
@@ -111,7 +111,7 @@ impl<E> Packet<E> {
     /// The message back out of a packet that nobody is touching any more
     /// (unlinked, or never linked), and the packet reset for reuse.
     pub(crate) fn take_back(&mut self) -> Option<E> {
-        *self.state.get_mut() = EMPTY;
+        self.state.store_mut(EMPTY);
         *self.dest.get_mut() = None;
         self.slot.get_mut().take()
     }

@@ -42,7 +42,7 @@ use std::sync::{Arc, Condvar, OnceLock};
 use std::time::Instant;
 
 use super::parker::CoroutinePark;
-use crate::sync::{Mutex, MutexGuard, lock};
+use crate::sync::global::{Mutex, MutexGuard, lock};
 
 /// A registered wait: its deadline, then a number that tells apart waits
 /// with the same deadline.

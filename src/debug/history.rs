@@ -9,7 +9,7 @@ use crossbeam_utils::CachePadded;
 
 use super::task::{TaskId, TaskState, with_task};
 use crate::metrics::{MetricsSink, Side};
-use crate::sync::{AtomicBool, AtomicU64, Ordering, fence};
+use crate::sync::{AtomicBool, AtomicU64, Ordering, fence, global};
 
 /// Identifies one channel with a [`History`] sink (unique in the process).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,9 +104,9 @@ fn epoch() -> Instant {
 }
 
 /// The next channel id.
-static NEXT_CHANNEL: AtomicU64 = AtomicU64::new(1);
+static NEXT_CHANNEL: global::AtomicU64 = global::AtomicU64::new(1);
 /// The next park episode (0: a free slot, 1: a slot being filled).
-static NEXT_EPISODE: AtomicU64 = AtomicU64::new(2);
+static NEXT_EPISODE: global::AtomicU64 = global::AtomicU64::new(2);
 
 // ------------------------------------------------------------ event ring
 

@@ -459,7 +459,8 @@ fn current_cpu() -> Option<usize> {
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 #[inline]
 fn has_rdtscp() -> bool {
-    use crate::sync::{AtomicUsize, Ordering};
+    use crate::sync::Ordering;
+    use crate::sync::global::AtomicUsize;
     use core::arch::x86_64::__cpuid;
 
     const UNKNOWN: usize = 0;

@@ -1,7 +1,8 @@
 use std::cell::Cell;
 
 use super::Placement;
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::Ordering;
+use crate::sync::global::AtomicUsize;
 
 /// Shards by the current worker: every OS thread (a may worker, or a plain
 /// thread) gets a dense index the first time it asks, and a sharded queue

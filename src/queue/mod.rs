@@ -170,6 +170,8 @@ macro_rules! spsc_locked_sides {
 }
 
 mod bounded;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod priority;
 mod rendezvous;
 mod ring;

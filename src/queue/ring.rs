@@ -88,13 +88,12 @@
 //! [`CLOSES`](crate::queue::RawQueue::CLOSES) is `false` and the channel
 //! core brackets each store instead.
 
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 
 use super::Reservation;
-use crate::sync::{AtomicUsize, Ordering, fence};
+use crate::sync::{AtomicMut, AtomicUsize, Backoff, Ordering, UnsafeCell, fence};
 
 /// Whether a ring can close itself (see "Closing" in the module docs).
 pub(crate) const CLOSES: bool = cfg!(target_pointer_width = "64");
@@ -201,7 +200,10 @@ pub(crate) fn claim<'a, S: Sequenced>(
             // Reserved, no message yet: nothing to take now.
             HELD_LAG if holes_lap.is_some() => return None,
             // Another claimant took this position: catch up.
-            _ => position = counter.load(Ordering::Relaxed),
+            _ => {
+                crate::sync::loom_yield();
+                position = counter.load(Ordering::Relaxed);
+            }
         }
     }
 }
@@ -766,7 +768,9 @@ impl<T> Ring<T> {
         let slot = self.slot(head);
         // SAFETY: we claimed `head`, whose slot was published, so it holds
         // an initialised value that only we may read.
-        let oldest = unsafe { (*slot.value.get()).assume_init_read() };
+        let oldest = slot
+            .value
+            .with(|value| unsafe { (*value).assume_init_read() });
         Some((oldest, head.wrapping_add(self.capacity())))
     }
 
@@ -795,7 +799,7 @@ impl<T> Ring<T> {
         // SAFETY: the caller claimed `position`, so the slot is ours until
         // the store below, and its previous value was read out by its
         // receiver (or never existed).
-        unsafe { (*slot.value.get()).write(item) };
+        slot.value.with_mut(|value| unsafe { (*value).write(item) });
         // Release: our write happens before the receiver's Acquire load.
         slot.sequence.store(published(position), Ordering::Release);
     }
@@ -806,7 +810,9 @@ impl<T> Ring<T> {
     fn read(&self, slot: &Slot<T>, position: usize) -> T {
         // SAFETY: the caller claimed the published `position`: the slot holds
         // an initialised value that only the caller reads, once.
-        let item = unsafe { (*slot.value.get()).assume_init_read() };
+        let item = slot
+            .value
+            .with(|value| unsafe { (*value).assume_init_read() });
         // Release: our read happens before the next sender's Acquire load.
         slot.sequence.store(
             free(position.wrapping_add(self.capacity())),
@@ -941,19 +947,20 @@ impl<T> Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        let head = *self.head.get_mut();
-        let tail = *self.tail.get_mut() & !CLOSED;
+        let head = self.head.load_mut();
+        let tail = self.tail.load_mut() & !CLOSED;
         let mut position = head;
         while position != tail {
             let capacity = self.slots.len();
             let slot = &mut self.slots[position % capacity];
             // A hole holds nothing (no reservation is alive: it borrows the
             // ring).
-            if *slot.sequence.get_mut() == published(position) {
+            if slot.sequence.load_mut() == published(position) {
                 // SAFETY: `&mut self` means no claim is alive, so a position
                 // in `head..tail` whose slot says published was not read:
                 // its value is initialised.
-                unsafe { slot.value.get_mut().assume_init_drop() };
+                slot.value
+                    .with_mut(|value| unsafe { (*value).assume_init_drop() });
             }
             position = position.wrapping_add(1);
         }

@@ -57,15 +57,15 @@
 //!   makes its reads of the segment happen before the producer's writes
 //!   into it, after the producer's acquire.
 
+#[cfg(not(loom))]
 use std::alloc::{Layout, alloc, handle_alloc_error};
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 
 use super::{QueueStrategy, RawQueue, UnboundedKind};
-use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicMut, AtomicPtr, AtomicUsize, Backoff, Ordering, UnsafeCell};
 
 /// An unbounded FIFO queue for one producer and one consumer at a time.
 ///
@@ -92,8 +92,9 @@ use crate::sync::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Spsc;
 
-/// Messages per segment of an [`Spsc`] queue.
-pub const SPSC_SEGMENT_ITEMS: usize = 64;
+/// Messages per segment of an [`Spsc`] queue. (Two under `cfg(loom)`, so
+/// that a model reaches the move to the next segment in a few operations.)
+pub const SPSC_SEGMENT_ITEMS: usize = if cfg!(loom) { 2 } else { 64 };
 
 /// The bytes one segment of an [`Spsc`] queue of `T` takes: a link and
 /// [`SPSC_SEGMENT_ITEMS`] slots. What [`RawQueue::allocated_bytes`] counts per
@@ -256,14 +257,14 @@ impl<T> SpscQueue<T> {
         };
         let first = queue.allocate();
         // SAFETY: nobody else has the queue yet.
-        unsafe {
-            *queue.tail.segment.get() = first;
-            *queue.head.segment.get() = first;
-        }
+        queue.tail.segment.with_mut(|end| unsafe { *end = first });
+        // SAFETY: as above.
+        queue.head.segment.with_mut(|end| unsafe { *end = first });
         queue
     }
 
     /// A fresh segment with no successor (slots uninitialised).
+    #[cfg(not(loom))]
     fn allocate(&self) -> *mut Segment<T> {
         // Built on the heap rather than on the stack and moved: 64 large
         // messages would overflow a coroutine's small stack.
@@ -281,11 +282,38 @@ impl<T> SpscQueue<T> {
         segment
     }
 
+    /// A fresh segment, for a loom model: loom's cells must be built (their
+    /// state is not uninitialised memory), so it is a `Box`.
+    #[cfg(loom)]
+    fn allocate(&self) -> *mut Segment<T> {
+        let segment = Box::new(Segment {
+            next: AtomicPtr::new(ptr::null_mut()),
+            slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
+        });
+        // Relaxed: a statistic for `allocated_bytes`.
+        self.segments.fetch_add(1, Ordering::Relaxed);
+        Box::into_raw(segment)
+    }
+
+    /// Frees a segment of a loom model (a `Box`; see `allocate`).
+    ///
+    /// # Safety
+    /// As below.
+    #[cfg(loom)]
+    unsafe fn free(&self, segment: *mut Segment<T>) {
+        // SAFETY: the caller's contract; a `Segment` holds no `T` to drop
+        // (its slots are `MaybeUninit`).
+        drop(unsafe { Box::from_raw(segment) });
+        // Relaxed: as in `allocate`.
+        self.segments.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// Frees a segment nobody uses any more.
     ///
     /// # Safety
     /// `segment` came from [`allocate`](Self::allocate), holds no message,
     /// and nobody will dereference it again.
+    #[cfg(not(loom))]
     unsafe fn free(&self, segment: *mut Segment<T>) {
         // SAFETY: the caller's contract; allocated with this layout.
         unsafe { std::alloc::dealloc(segment.cast(), Layout::new::<Segment<T>>()) };
@@ -349,7 +377,7 @@ impl<T> SpscQueue<T> {
         let position = word / ONE;
         let offset = position % SPSC_SEGMENT_ITEMS;
         // SAFETY: the tail's segment is the producer's, and we are it.
-        let mut segment = unsafe { *self.tail.segment.get() };
+        let mut segment = self.tail.segment.with(|end| unsafe { *end });
         if offset == 0 && position != 0 {
             let fresh = self.fresh_segment();
             // Release: the link before the publishing CAS, which also
@@ -358,13 +386,13 @@ impl<T> SpscQueue<T> {
             // after reading a position past it, which is not published.
             unsafe { (*segment).next.store(fresh, Ordering::Release) };
             // SAFETY: the producer's, as above.
-            unsafe { *self.tail.segment.get() = fresh };
+            self.tail.segment.with_mut(|end| unsafe { *end = fresh });
             segment = fresh;
         }
+        // SAFETY: the segment is alive (above).
+        let slot = unsafe { &(*segment).slots[offset] };
         // SAFETY: the slot at `position` is unpublished, so only we touch it.
-        let slot = unsafe { (*segment).slots[offset].get() };
-        // SAFETY: as above.
-        unsafe { slot.write(MaybeUninit::new(item)) };
+        slot.with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
         // SeqCst on success, Acquire on failure: see "Orderings".
         match self.tail.word.compare_exchange(
             word,
@@ -376,7 +404,7 @@ impl<T> SpscQueue<T> {
             // Only `CLOSED` can have changed the word: the slot was never
             // published, so the message is still ours.
             // SAFETY: written just above, and unpublished.
-            Err(_) => Err(unsafe { slot.read().assume_init() }),
+            Err(_) => Err(slot.with(|value| unsafe { value.read().assume_init() })),
         }
     }
 
@@ -388,18 +416,20 @@ impl<T> SpscQueue<T> {
         // Relaxed: only this consumer moves the head.
         let position = self.head.position.load(Ordering::Relaxed);
         // SAFETY: the consumer's own field, and we are the consumer.
-        let seen_tail = unsafe { &mut *self.head.seen_tail.get() };
-        if *seen_tail == position {
+        let seen_tail = self.head.seen_tail.with(|seen| unsafe { *seen });
+        if seen_tail == position {
             // Acquire: see "Orderings". The positions below it stay
             // published, so the next pops can trust the copy.
-            *seen_tail = self.tail.word.load(Ordering::Acquire) / ONE;
-            if *seen_tail == position {
+            let tail = self.tail.word.load(Ordering::Acquire) / ONE;
+            // SAFETY: as above.
+            self.head.seen_tail.with_mut(|seen| unsafe { *seen = tail });
+            if tail == position {
                 return None;
             }
         }
         let offset = position % SPSC_SEGMENT_ITEMS;
         // SAFETY: the head's segment is the consumer's, and we are it.
-        let mut segment = unsafe { *self.head.segment.get() };
+        let mut segment = self.head.segment.with(|end| unsafe { *end });
         if offset == 0 && position != 0 {
             // SAFETY: alive until we retire it below.
             // Acquire: pairs with the producer's Release link (published
@@ -407,7 +437,7 @@ impl<T> SpscQueue<T> {
             let next = unsafe { (*segment).next.load(Ordering::Acquire) };
             debug_assert!(!next.is_null(), "a published position's segment is linked");
             // SAFETY: the consumer's, as above.
-            unsafe { *self.head.segment.get() = next };
+            self.head.segment.with_mut(|end| unsafe { *end = next });
             // SAFETY: every message in it has been read, and the producer
             // moved past it when it linked `next`.
             unsafe { self.retire(segment) };
@@ -415,7 +445,8 @@ impl<T> SpscQueue<T> {
         }
         // SAFETY: published (below the tail we loaded with Acquire) and not
         // yet read: read it exactly once.
-        let item = unsafe { (*segment).slots[offset].get().read().assume_init() };
+        let item = unsafe { &(*segment).slots[offset] }
+            .with(|value| unsafe { value.read().assume_init() });
         // Release: see "Orderings".
         self.head
             .position
@@ -447,32 +478,34 @@ impl<T> Drop for SpscQueue<T> {
     fn drop(&mut self) {
         // `&mut self`: no operation is in progress; positions head..tail
         // hold published messages nobody took.
-        let tail = *self.tail.word.get_mut() / ONE;
-        let mut position = *self.head.position.get_mut();
-        let mut segment = *self.head.segment.get_mut();
+        let tail = self.tail.word.load_mut() / ONE;
+        let mut position = self.head.position.load_mut();
+        // SAFETY: `&mut self`: nobody else touches the field.
+        let mut segment = self.head.segment.with(|end| unsafe { *end });
         while position != tail {
             let offset = position % SPSC_SEGMENT_ITEMS;
             if offset == 0 && position != 0 {
                 // SAFETY: alive (the head's chain), no message left in it.
-                let next = unsafe { *(*segment).next.get_mut() };
+                let next = unsafe { (*segment).next.load_mut() };
                 // SAFETY: as above.
                 unsafe { self.free(segment) };
                 segment = next;
             }
             // SAFETY: a published message nobody took; dropped once.
-            unsafe { (*(*segment).slots[offset].get()).assume_init_drop() };
+            unsafe { &(*segment).slots[offset] }
+                .with_mut(|value| unsafe { (*value).assume_init_drop() });
             position = position.wrapping_add(1);
         }
         // The head's segment and any linked after it (a close can leave one
         // linked and unpublished), then the spare.
         while !segment.is_null() {
             // SAFETY: alive, holding no message.
-            let next = unsafe { *(*segment).next.get_mut() };
+            let next = unsafe { (*segment).next.load_mut() };
             // SAFETY: as above.
             unsafe { self.free(segment) };
             segment = next;
         }
-        let spare = *self.spare.get_mut();
+        let spare = self.spare.load_mut();
         if !spare.is_null() {
             // SAFETY: the spare holds no message and is nobody's.
             unsafe { self.free(spare) };

@@ -41,7 +41,6 @@
 //!   claimed before the close is still published, and `is_empty` counts it
 //!   until it is taken.
 
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 
 use crossbeam_utils::CachePadded;
@@ -49,7 +48,7 @@ use crossbeam_utils::CachePadded;
 use super::spsc::{CLOSED, ONE};
 use super::{NoEvictKind, QueueStrategy, RawQueue, SpscStrategy};
 use crate::error::BuildError;
-use crate::sync::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicMut, AtomicUsize, Ordering, UnsafeCell};
 
 /// A bounded FIFO queue of `N` slots for one producer and one consumer at
 /// a time: the bounded counterpart of [`Spsc`](super::Spsc).
@@ -180,7 +179,8 @@ impl<T> SpscRingQueue<T> {
         }
         // SAFETY: the slot is free for this position and unpublished, so
         // only we touch its value.
-        unsafe { slot.value.get().write(MaybeUninit::new(item)) };
+        slot.value
+            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
         // SeqCst on success, Acquire on failure: see "Orderings".
         if self
             .tail
@@ -195,7 +195,9 @@ impl<T> SpscRingQueue<T> {
             // Only `CLOSED` can have changed the word: the slot was never
             // published, so the message is still ours.
             // SAFETY: written just above, and unpublished.
-            return Err(unsafe { slot.value.get().read().assume_init() });
+            return Err(slot
+                .value
+                .with(|value| unsafe { value.read().assume_init() }));
         }
         // Release: see "Orderings".
         slot.sequence.store(published(position), Ordering::Release);
@@ -216,7 +218,9 @@ impl<T> SpscRingQueue<T> {
         }
         // SAFETY: published for this position and not yet read: read it
         // exactly once.
-        let item = unsafe { slot.value.get().read().assume_init() };
+        let item = slot
+            .value
+            .with(|value| unsafe { value.read().assume_init() });
         // Release: see "Orderings".
         slot.sequence.store(
             free(position.wrapping_add(self.slots.len())),
@@ -249,13 +253,14 @@ impl<T> Drop for SpscRingQueue<T> {
     fn drop(&mut self) {
         // `&mut self`: no operation is in progress, so positions head..tail
         // hold published messages nobody took.
-        let tail = *self.tail.get_mut() / ONE;
-        let mut position = *self.head.get_mut();
+        let tail = self.tail.load_mut() / ONE;
+        let mut position = self.head.load_mut();
         while position != tail {
             let capacity = self.slots.len();
             let slot = &mut self.slots[position % capacity];
             // SAFETY: a published message nobody took; dropped once.
-            unsafe { slot.value.get_mut().assume_init_drop() };
+            slot.value
+                .with_mut(|value| unsafe { (*value).assume_init_drop() });
             position = position.wrapping_add(1);
         }
     }

@@ -92,15 +92,15 @@
 //!   release sequence of read-modify-writes), and the head is loaded with
 //!   Acquire.
 
+#[cfg(not(loom))]
 use std::alloc::{Layout, alloc_zeroed, handle_alloc_error};
-use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-use crossbeam_utils::{Backoff, CachePadded};
+use crossbeam_utils::CachePadded;
 
 use super::{QueueStrategy, RawQueue, UnboundedKind};
-use crate::sync::{AtomicPtr, AtomicUsize, Ordering};
+use crate::sync::{AtomicMut, AtomicPtr, AtomicUsize, Backoff, Ordering, UnsafeCell};
 
 /// An unbounded FIFO queue: a lock-free linked list of fixed-size segments,
 /// which allocates one segment per [`SEGMENT_ITEMS`] items and frees each
@@ -124,8 +124,10 @@ use crate::sync::{AtomicPtr, AtomicUsize, Ordering};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Unbounded;
 
-/// Messages per segment of an [`Unbounded`] queue.
-pub const SEGMENT_ITEMS: usize = 31;
+/// Messages per segment of an [`Unbounded`] queue. (Two under `cfg(loom)`,
+/// the fewest with a first and a last slot apart, so that a model reaches
+/// the hand-off to the next segment in a few operations.)
+pub const SEGMENT_ITEMS: usize = if cfg!(loom) { 2 } else { 31 };
 
 /// Positions per segment: its slots, then the switching position.
 const LAP: usize = SEGMENT_ITEMS + 1;
@@ -230,6 +232,7 @@ impl<T> UnboundedQueue<T> {
     }
 
     /// A fresh segment: every slot empty, no successor.
+    #[cfg(not(loom))]
     fn allocate(&self) -> *mut Segment<T> {
         // Zeroed straight on the heap rather than built on the stack and
         // moved: 31 large messages would overflow a coroutine's small stack.
@@ -246,6 +249,23 @@ impl<T> UnboundedQueue<T> {
         // 0 (std's atomics have their integer's representation), and values
         // that are `MaybeUninit`.
         segment
+    }
+
+    /// A fresh segment, for a loom model: loom's atomics and cells are not
+    /// valid as zero bytes, so it is built field by field (and freed as a
+    /// `Box`, as the zeroed one is).
+    #[cfg(loom)]
+    fn allocate(&self) -> *mut Segment<T> {
+        let segment = Box::new(Segment {
+            next: AtomicPtr::new(ptr::null_mut()),
+            slots: std::array::from_fn(|_| Slot {
+                state: AtomicUsize::new(0),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            }),
+        });
+        // Relaxed: as above.
+        self.segments.fetch_add(1, Ordering::Relaxed);
+        Box::into_raw(segment)
     }
 
     /// Frees a segment nobody can reach any more.
@@ -394,7 +414,8 @@ impl<T> UnboundedQueue<T> {
         // SAFETY: we own the slot, which keeps the segment alive.
         let slot = unsafe { &(*segment).slots[offset] };
         // SAFETY: the slot is ours alone until `WRITTEN` is set.
-        unsafe { slot.value.get().write(MaybeUninit::new(item)) };
+        slot.value
+            .with_mut(|value| unsafe { value.write(MaybeUninit::new(item)) });
         // Release: see "Orderings". An add, not a store: a freeing pass may
         // set `RETIRING` in the word meanwhile.
         slot.state.fetch_add(WRITTEN, Ordering::Release);
@@ -473,7 +494,9 @@ impl<T> UnboundedQueue<T> {
         }
         // SAFETY: `WRITTEN` was seen (Acquire), so the message is there, and
         // the slot is ours: read it exactly once.
-        let item = unsafe { slot.value.get().read().assume_init() };
+        let item = slot
+            .value
+            .with(|value| unsafe { value.read().assume_init() });
         // SAFETY: we were the slot's last user.
         unsafe { self.finish(segment, offset) };
         item
@@ -631,18 +654,19 @@ impl<T> Drop for UnboundedQueue<T> {
         // head..tail holds a written, unclaimed message, neither end is
         // switching, and every segment behind the head's was freed by its
         // finishers.
-        let tail = *self.tail.position.get_mut() & !CLOSED;
-        let mut position = *self.head.position.get_mut() & !TAIL_AHEAD;
-        let mut segment = *self.head.segment.get_mut();
+        let tail = self.tail.position.load_mut() & !CLOSED;
+        let mut position = self.head.position.load_mut() & !TAIL_AHEAD;
+        let mut segment = self.head.segment.load_mut();
         while position != tail {
             let offset = offset_of(position);
             // SAFETY: `segment` is the head's, alive (see above); the slot
             // holds a written message nobody took.
-            unsafe { (*(*segment).slots[offset].value.get()).assume_init_drop() };
+            unsafe { &(*segment).slots[offset].value }
+                .with_mut(|value| unsafe { (*value).assume_init_drop() });
             position = position.wrapping_add(ONE);
             if offset + 1 == SEGMENT_ITEMS {
                 // SAFETY: alive, as above.
-                let following = unsafe { *(*segment).next.get_mut() };
+                let following = unsafe { (*segment).next.load_mut() };
                 // SAFETY: every message in it was dropped or taken.
                 unsafe { self.free(segment) };
                 segment = following;
@@ -653,7 +677,7 @@ impl<T> Drop for UnboundedQueue<T> {
         while !segment.is_null() {
             // SAFETY: alive and holding no message (the loop above emptied
             // the head's; the ones after it were never written).
-            let following = unsafe { *(*segment).next.get_mut() };
+            let following = unsafe { (*segment).next.load_mut() };
             // SAFETY: as above.
             unsafe { self.free(segment) };
             segment = following;

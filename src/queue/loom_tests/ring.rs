@@ -312,3 +312,44 @@ fn loom_ring_reserve_vs_close_lent() {
         assert_eq!(ring.lent(), 0, "a refused reservation gives its count back");
     });
 }
+
+/// Batches: a batch push of two against a single push, with a batch pop
+/// on the main thread, on capacity 2 and 3. A batch claims a run of free
+/// (or published) slots with one CAS from where it started; every item is
+/// stored or handed back in order, popped exactly once, FIFO within the
+/// batch.
+#[test]
+fn loom_ring_batches_vs_single_operations() {
+    for capacity in [2, 3] {
+        model(PREEMPTIONS, move || {
+            let ring = Arc::new(Ring::new(capacity));
+            let batcher = {
+                let ring = ring.clone();
+                thread::spawn(move || {
+                    let mut items = vec![1, 2];
+                    let stored = ring.push_batch(&mut items);
+                    assert_eq!(items.len(), 2 - stored, "the rest stays");
+                    if stored == 1 {
+                        assert_eq!(items, vec![2], "stored from the front, in order");
+                    }
+                    items
+                })
+            };
+            let single = {
+                let ring = ring.clone();
+                thread::spawn(move || ring.push(10).err())
+            };
+            let mut popped = Vec::new();
+            ring.pop_batch(3, &mut |item| popped.push(item));
+            let mut left = batcher.join().unwrap();
+            left.extend(single.join().unwrap());
+            popped.extend(rest(&ring));
+            let mine: Vec<_> = popped.iter().copied().filter(|&item| item < 10).collect();
+            assert!(mine.windows(2).all(|w| w[0] < w[1]), "the batch in order");
+            popped.extend(left);
+            popped.sort_unstable();
+            assert_eq!(popped, vec![1, 2, 10], "each item exactly once");
+            assert!(ring.is_empty());
+        });
+    }
+}

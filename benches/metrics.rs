@@ -14,6 +14,14 @@
 //! | `FullDebug<1024>` | `(Counters, (Latency, History<1024>))`: everything the debugger reads |
 //!
 //! Run: `cargo bench --bench metrics`; `MAY_CHANNEL_BENCH_QUICK=1` shortens it.
+//!
+//! Instructions per message (no hardware counters needed):
+//! `MAY_CHANNEL_BENCH_COUNT=<case name>` (e.g. `Latency`) skips criterion and
+//! runs that case's `ping` ten times; under
+//! `valgrind --tool=callgrind --toggle-collect='metrics::ping*'`, `ping`'s
+//! inclusive count (`callgrind_annotate --inclusive=yes`) over
+//! `10 * messages` is the figure (200,000 messages with
+//! `MAY_CHANNEL_BENCH_QUICK=1`).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -48,6 +56,7 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 }
 
 /// One producer thread, one consumer (this thread).
+#[inline(never)]
 fn spsc<M: MetricsSink>() -> usize {
     let (tx, rx): Pair<usize, With<M>> = With::<M>::new();
     let n = messages();
@@ -61,7 +70,9 @@ fn spsc<M: MetricsSink>() -> usize {
     sum
 }
 
-/// Send then receive on one thread.
+/// Send then receive on one thread. Kept out of line, so that callgrind can
+/// count its instructions per call (see the module docs).
+#[inline(never)]
 fn ping<M: MetricsSink>(pair: &Pair<usize, With<M>>) -> usize {
     let (tx, rx) = pair;
     let mut sum = 0usize;
@@ -73,6 +84,15 @@ fn ping<M: MetricsSink>(pair: &Pair<usize, With<M>>) -> usize {
 }
 
 fn bench_sink<M: MetricsSink>(c: &mut Criterion, name: &str) {
+    if let Ok(only) = std::env::var("MAY_CHANNEL_BENCH_COUNT") {
+        if only == name {
+            let pair = With::<M>::new();
+            for _ in 0..10 {
+                black_box(ping::<M>(&pair));
+            }
+        }
+        return;
+    }
     let mut group = c.benchmark_group("metrics_cost/threads/spsc/cap1024");
     configure(&mut group);
     group.bench_function(name, |b| b.iter(spsc::<M>));

@@ -8,9 +8,10 @@
 //! |---|---|
 //! | `NoMetrics` | none |
 //! | `Counters` | a `Relaxed` add per send and per receive (+ peak tracking) |
-//! | `Latency` | a clock read per send and per receive, a histogram record |
+//! | `Latency` (one message in 16 timed) | a counter step per send; for a timed message, a TSC read per side and a histogram record |
+//! | `Latency<1>` (every message) | a TSC read per send and per receive, a histogram record |
 //! | `(Counters, Latency)` | both |
-//! | `History<1024>` | a message id and a task-local lookup per send and receive, a clock read and a sequence-locked ring write per event |
+//! | `History<1024>` | a message id and a task-local lookup per send and receive, a TSC read and a sequence-locked ring write per event |
 //! | `FullDebug<1024>` | `(Counters, (Latency, History<1024>))`: everything the debugger reads |
 //!
 //! Run: `cargo bench --bench metrics`; `MAY_CHANNEL_BENCH_QUICK=1` shortens it.
@@ -109,6 +110,7 @@ fn main() {
     bench_sink::<NoMetrics>(&mut c, "NoMetrics");
     bench_sink::<Counters>(&mut c, "Counters");
     bench_sink::<Latency>(&mut c, "Latency");
+    bench_sink::<Latency<1>>(&mut c, "Latency1");
     bench_sink::<(Counters, Latency)>(&mut c, "Counters+Latency");
     bench_sink::<History<1024>>(&mut c, "History1024");
     bench_sink::<FullDebug<1024>>(&mut c, "FullDebug1024");

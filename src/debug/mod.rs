@@ -94,7 +94,7 @@ impl Inspect for Counters {
     }
 }
 
-impl Inspect for Latency {
+impl<const SAMPLE: u32> Inspect for Latency<SAMPLE> {
     fn latency(&self) -> Option<LatencySnapshot> {
         Some(self.snapshot())
     }

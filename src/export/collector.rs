@@ -53,7 +53,7 @@ impl PrometheusMetrics for Counters {
     }
 }
 
-impl PrometheusMetrics for Latency {
+impl<const SAMPLE: u32> PrometheusMetrics for Latency<SAMPLE> {
     fn collect(&self, out: &mut Collector<'_>) {
         out.histogram_seconds(
             "queue_latency_seconds",

@@ -53,14 +53,16 @@
 //! assert_eq!(rx.recv(), Ok(1));
 //! ```
 
+mod clock;
 mod counters;
 mod histogram;
 mod latency;
 mod no_metrics;
 
+pub(crate) use clock::Clock;
 pub use counters::{Counters, CountersSnapshot};
 pub use histogram::{BUCKETS, Histogram, HistogramSnapshot};
-pub use latency::{Latency, LatencySnapshot};
+pub use latency::{Latency, LatencySnapshot, LatencyStamp};
 pub use no_metrics::NoMetrics;
 
 /// Which side of the channel blocked.

@@ -3,12 +3,12 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
 use super::task::{TaskId, TaskState, with_task};
-use crate::metrics::{MetricsSink, Side};
+use crate::metrics::{Clock, MetricsSink, Side};
 use crate::sync::{AtomicBool, AtomicU64, Ordering, fence};
 
 /// Identifies one channel with a [`History`] sink (unique in the process).
@@ -80,8 +80,9 @@ pub struct Event {
     /// The event's place in its channel's history (0 for the first event),
     /// counting events that were overwritten since.
     pub seq: u64,
-    /// When, measured from the debugger's epoch (the first event of the
-    /// process).
+    /// When, measured from the debugger's epoch (when the process's first
+    /// History sink was made), on the CPU's time-stamp counter: events of
+    /// all History channels share it.
     pub time: Duration,
     /// On which channel.
     pub channel: ChannelId,
@@ -97,10 +98,13 @@ pub struct Event {
     pub parent: Option<MessageId>,
 }
 
-/// The instant all event times are measured from.
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+/// The tick all event times are measured from (of [`Clock::new`], the same
+/// clock in every sink). Set before the first sink records anything, so no
+/// event's tick is earlier (but for counters of two cores a few ticks apart,
+/// which read as 0).
+fn epoch() -> u64 {
+    static EPOCH: OnceLock<u64> = OnceLock::new();
+    *EPOCH.get_or_init(|| Clock::new().ticks())
 }
 
 /// The next channel id.
@@ -110,7 +114,8 @@ static NEXT_EPISODE: AtomicU64 = AtomicU64::new(2);
 
 // ------------------------------------------------------------ event ring
 
-/// Words of an event in a slot: time, task, message, parent, kind.
+/// Words of an event in a slot: time (clock ticks), task, message, parent,
+/// kind.
 const WORDS: usize = 5;
 
 /// One ring slot under a sequence lock. `seq` is 0 while the slot never
@@ -320,6 +325,9 @@ pub struct HolderSet {
 /// The state of a [`History`] sink, whatever its ring size.
 pub struct HistoryCore {
     channel: ChannelId,
+    /// The process's clock and its epoch ([`epoch`]), copied.
+    clock: Clock,
+    epoch: u64,
     /// The last message number given out on this channel.
     messages: CachePadded<AtomicU64>,
     ring: Ring,
@@ -357,6 +365,8 @@ impl HistoryCore {
         Self {
             // Relaxed: a unique number; it publishes nothing.
             channel: ChannelId(NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed)),
+            clock: Clock::new(),
+            epoch: epoch(),
             messages: CachePadded::new(AtomicU64::new(0)),
             ring: Ring::new(capacity),
             blocked: (0..BLOCKED_SLOTS).map(|_| BlockedSlot::default()).collect(),
@@ -398,7 +408,7 @@ impl HistoryCore {
                 let id = |raw| (raw != 0).then_some(MessageId(raw));
                 Event {
                     seq,
-                    time: Duration::from_nanos(time),
+                    time: Duration::from_nanos(self.clock.nanos_between(self.epoch, time)),
                     channel: self.channel,
                     task: TaskId::from_raw(task),
                     kind: match kind & 0xff {
@@ -458,7 +468,8 @@ impl HistoryCore {
     }
 
     fn record(&self, task: TaskId, kind: u64, message: u64, parent: u64) {
-        let time = u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX);
+        // Ticks, not nanoseconds: `events` converts them.
+        let time = self.clock.ticks();
         self.ring.push([time, task.raw(), message, parent, kind]);
     }
 
@@ -599,7 +610,8 @@ impl HistoryCore {
 ///
 /// # Cost and concurrency
 /// Every hook is lock-free: a ticket `fetch_add` and a sequence-locked slot
-/// write (six stores), a clock read, and one coroutine- or thread-local
+/// write (six stores), a read of the time-stamp counter (the clock of
+/// [`Latency`](crate::metrics::Latency)), and one coroutine- or thread-local
 /// lookup; a task's first operation on a side also scans a 32-slot holder
 /// set. Readers copy the slots whose sequence did not move while they read
 /// them, so an event is never seen torn. When the ring wraps, a writer whose

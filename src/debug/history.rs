@@ -118,10 +118,13 @@ static NEXT_EPISODE: AtomicU64 = AtomicU64::new(2);
 /// kind.
 const WORDS: usize = 5;
 
-/// One ring slot under a sequence lock. `seq` is 0 while the slot never
+/// One ring slot under a sequence lock, a cache line of its own (a sender's
+/// and a receiver's events land in neighbouring slots, and would otherwise
+/// share lines that both write). `seq` is 0 while the slot never
 /// held an event, `2 * (ticket + 1) - 1` while the event with `ticket` is
 /// being written and `2 * (ticket + 1)` once it is complete.
 #[derive(Default)]
+#[repr(align(64))]
 struct Slot {
     seq: AtomicU64,
     words: [AtomicU64; WORDS],
@@ -147,6 +150,19 @@ impl Ring {
         }
     }
 
+    /// The slot of `ticket`: a mask when the ring's size is a power of two
+    /// (a 64-bit division costs about as much as the rest of a push).
+    #[inline]
+    fn index(&self, ticket: u64) -> usize {
+        let len = self.slots.len() as u64;
+        let index = if len.is_power_of_two() {
+            ticket & (len - 1)
+        } else {
+            ticket % len
+        };
+        index as usize
+    }
+
     /// Appends an event. Wait-free: a writer never waits for another; if the
     /// slot is still being written by the writer of the previous lap (a
     /// writer preempted for `N` whole events), the older of the two events is
@@ -155,7 +171,7 @@ impl Ring {
         // Relaxed: the ticket only picks a slot and orders events of the
         // ring; the slot's own sequence publishes the event.
         let ticket = self.head.fetch_add(1, Ordering::Relaxed);
-        let slot = &self.slots[(ticket % self.slots.len() as u64) as usize];
+        let slot = &self.slots[self.index(ticket)];
         let writing = 2 * (ticket + 1) - 1;
         // Relaxed loads and CAS: the CAS only claims the slot against other
         // writers; what readers see is ordered by the fence below and the

@@ -64,11 +64,11 @@ use crate::sync::{AtomicU64, Ordering};
 ///
 /// `SAMPLE` must be at least 1; `Latency<0>` fails to build:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0080
 /// use may_channel::{Channel, metrics::Latency, queue::Bounded};
 /// type Never = Channel<Bounded<16>, may_channel::wait::SpinThenPark,
 ///                      may_channel::backpressure::Block, Latency<0>>;
-/// let (tx, rx) = Never::new();
+/// let (tx, rx) = Never::new::<u32>();
 /// ```
 pub struct Latency<const SAMPLE: u32 = 16> {
     /// What the senders touch, apart from what the receivers write.

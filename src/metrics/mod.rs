@@ -11,8 +11,8 @@
 //! send time there and reads it back on receive: that is [`Latency`], whose
 //! lock-free [`Histogram`] gives queueing-latency percentiles. It reads the
 //! CPU's time-stamp counter, not `Instant::now()`, and times one message in
-//! 16 by default (`Latency<1>`: every message), so it costs little more
-//! than [`Counters`]. Sinks combine
+//! 16 by default (`Latency<1>`: every message), so it costs no more than
+//! [`Counters`]. Sinks combine
 //! as tuples, `(Counters, Latency)`, and so do their snapshots. The
 //! [`export`](crate::export) module renders reporting sinks for Prometheus.
 //!

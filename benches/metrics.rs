@@ -8,12 +8,21 @@
 //! |---|---|
 //! | `NoMetrics` | none |
 //! | `Counters` | a `Relaxed` add per send and per receive (+ peak tracking) |
-//! | `Latency` | a clock read per send and per receive, a histogram record |
+//! | `Latency` (one message in 16 timed) | a counter step per send; for a timed message, a TSC read per side and a histogram record |
+//! | `Latency<1>` (every message) | a TSC read per send and per receive, a histogram record |
 //! | `(Counters, Latency)` | both |
-//! | `History<1024>` | a message id and a task-local lookup per send and receive, a clock read and a sequence-locked ring write per event |
+//! | `History<1024>` | a message id and a task-local lookup per send and receive, a TSC read and a sequence-locked ring write per event |
 //! | `FullDebug<1024>` | `(Counters, (Latency, History<1024>))`: everything the debugger reads |
 //!
 //! Run: `cargo bench --bench metrics`; `MAY_CHANNEL_BENCH_QUICK=1` shortens it.
+//!
+//! Instructions per message (no hardware counters needed):
+//! `MAY_CHANNEL_BENCH_COUNT=<case name>` (e.g. `Latency`) skips criterion and
+//! runs that case's `ping` ten times; under
+//! `valgrind --tool=callgrind --toggle-collect='metrics::ping*'`, `ping`'s
+//! inclusive count (`callgrind_annotate --inclusive=yes`) over
+//! `10 * messages` is the figure (200,000 messages with
+//! `MAY_CHANNEL_BENCH_QUICK=1`).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -48,6 +57,7 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 }
 
 /// One producer thread, one consumer (this thread).
+#[inline(never)]
 fn spsc<M: MetricsSink>() -> usize {
     let (tx, rx): Pair<usize, With<M>> = With::<M>::new();
     let n = messages();
@@ -61,7 +71,9 @@ fn spsc<M: MetricsSink>() -> usize {
     sum
 }
 
-/// Send then receive on one thread.
+/// Send then receive on one thread. Kept out of line, so that callgrind can
+/// count its instructions per call (see the module docs).
+#[inline(never)]
 fn ping<M: MetricsSink>(pair: &Pair<usize, With<M>>) -> usize {
     let (tx, rx) = pair;
     let mut sum = 0usize;
@@ -73,6 +85,15 @@ fn ping<M: MetricsSink>(pair: &Pair<usize, With<M>>) -> usize {
 }
 
 fn bench_sink<M: MetricsSink>(c: &mut Criterion, name: &str) {
+    if let Ok(only) = std::env::var("MAY_CHANNEL_BENCH_COUNT") {
+        if only == name {
+            let pair = With::<M>::new();
+            for _ in 0..10 {
+                black_box(ping::<M>(&pair));
+            }
+        }
+        return;
+    }
     let mut group = c.benchmark_group("metrics_cost/threads/spsc/cap1024");
     configure(&mut group);
     group.bench_function(name, |b| b.iter(spsc::<M>));
@@ -89,6 +110,7 @@ fn main() {
     bench_sink::<NoMetrics>(&mut c, "NoMetrics");
     bench_sink::<Counters>(&mut c, "Counters");
     bench_sink::<Latency>(&mut c, "Latency");
+    bench_sink::<Latency<1>>(&mut c, "Latency1");
     bench_sink::<(Counters, Latency)>(&mut c, "Counters+Latency");
     bench_sink::<History<1024>>(&mut c, "History1024");
     bench_sink::<FullDebug<1024>>(&mut c, "FullDebug1024");

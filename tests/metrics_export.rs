@@ -15,8 +15,10 @@ use may_channel::queue::{Bounded, Unbounded};
 use may_channel::wait::SpinThenPark;
 use may_channel::{Channel, Receiver, Sender};
 
-type Timed<const N: usize> = Channel<Bounded<N>, SpinThenPark, Block, (Counters, Latency)>;
-type LatencyOnly = Channel<Unbounded, SpinThenPark, Unlimited, Latency>;
+// `Latency<1>` times every message, so these tests can count them exactly;
+// the default rate (one in 16) has its own test below.
+type Timed<const N: usize> = Channel<Bounded<N>, SpinThenPark, Block, (Counters, Latency<1>)>;
+type LatencyOnly = Channel<Unbounded, SpinThenPark, Unlimited, Latency<1>>;
 type Plain = Channel<Bounded<4>, SpinThenPark, Block, NoMetrics>;
 
 /// The exact nearest-rank quantile of sorted values.
@@ -181,8 +183,34 @@ fn latency_through_a_channel_in_coroutines() {
 }
 
 #[test]
+fn the_default_latency_times_one_message_in_sixteen() {
+    type Sampled = Channel<Bounded<64>, SpinThenPark, Block, (Counters, Latency)>;
+    const SENT: u64 = 32_000;
+    let (tx, rx) = Sampled::new();
+    let producer = std::thread::spawn(move || {
+        for i in 0..SENT {
+            tx.send(i).unwrap();
+        }
+    });
+    assert_eq!(rx.iter().count() as u64, SENT);
+    producer.join().unwrap();
+    let (counters, latency) = rx.metrics();
+    // Counters stay exact; the histogram holds the timed messages: one
+    // sender, so the sampler's fixed sequence gives the same count on
+    // every run, within 10 % of SENT / 16 (the unit tests bound it tighter).
+    assert_eq!(counters.received, SENT);
+    let expected = SENT / u64::from(Latency::<16>::SAMPLE);
+    assert!(
+        latency.count.abs_diff(expected) <= expected / 10,
+        "{} timed of {SENT}",
+        latency.count
+    );
+    assert_plausible(&latency, latency.count);
+}
+
+#[test]
 fn evicted_messages_are_not_timed() {
-    type Lossy = Channel<Bounded<4>, SpinThenPark, DropOldest, (Counters, Latency)>;
+    type Lossy = Channel<Bounded<4>, SpinThenPark, DropOldest, (Counters, Latency<1>)>;
     let (tx, rx) = Lossy::new();
     for i in 0..10u32 {
         tx.send(i).unwrap();

@@ -3,12 +3,12 @@
 
 use std::fmt;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_utils::CachePadded;
 
 use super::task::{TaskId, TaskState, with_task};
-use crate::metrics::{MetricsSink, Side};
+use crate::metrics::{Clock, MetricsSink, Side};
 use crate::sync::{AtomicBool, AtomicU64, Ordering, fence, global};
 
 /// Identifies one channel with a [`History`] sink (unique in the process).
@@ -80,8 +80,9 @@ pub struct Event {
     /// The event's place in its channel's history (0 for the first event),
     /// counting events that were overwritten since.
     pub seq: u64,
-    /// When, measured from the debugger's epoch (the first event of the
-    /// process).
+    /// When, measured from the debugger's epoch (when the process's first
+    /// History sink was made), on the CPU's time-stamp counter: events of
+    /// all History channels share it.
     pub time: Duration,
     /// On which channel.
     pub channel: ChannelId,
@@ -97,10 +98,13 @@ pub struct Event {
     pub parent: Option<MessageId>,
 }
 
-/// The instant all event times are measured from.
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+/// The tick all event times are measured from (of [`Clock::new`], the same
+/// clock in every sink). Set before the first sink records anything, so no
+/// event's tick is earlier (but for counters of two cores a few ticks apart,
+/// which read as 0).
+fn epoch() -> u64 {
+    static EPOCH: OnceLock<u64> = OnceLock::new();
+    *EPOCH.get_or_init(|| Clock::new().ticks())
 }
 
 /// The next channel id.
@@ -110,13 +114,17 @@ static NEXT_EPISODE: global::AtomicU64 = global::AtomicU64::new(2);
 
 // ------------------------------------------------------------ event ring
 
-/// Words of an event in a slot: time, task, message, parent, kind.
+/// Words of an event in a slot: time (clock ticks), task, message, parent,
+/// kind.
 const WORDS: usize = 5;
 
-/// One ring slot under a sequence lock. `seq` is 0 while the slot never
+/// One ring slot under a sequence lock, a cache line of its own (a sender's
+/// and a receiver's events land in neighbouring slots, and would otherwise
+/// share lines that both write). `seq` is 0 while the slot never
 /// held an event, `2 * (ticket + 1) - 1` while the event with `ticket` is
 /// being written and `2 * (ticket + 1)` once it is complete.
 #[derive(Default)]
+#[repr(align(64))]
 struct Slot {
     seq: AtomicU64,
     words: [AtomicU64; WORDS],
@@ -142,6 +150,19 @@ impl Ring {
         }
     }
 
+    /// The slot of `ticket`: a mask when the ring's size is a power of two
+    /// (a 64-bit division costs about as much as the rest of a push).
+    #[inline]
+    fn index(&self, ticket: u64) -> usize {
+        let len = self.slots.len() as u64;
+        let index = if len.is_power_of_two() {
+            ticket & (len - 1)
+        } else {
+            ticket % len
+        };
+        index as usize
+    }
+
     /// Appends an event. Wait-free: a writer never waits for another; if the
     /// slot is still being written by the writer of the previous lap (a
     /// writer preempted for `N` whole events), the older of the two events is
@@ -150,7 +171,7 @@ impl Ring {
         // Relaxed: the ticket only picks a slot and orders events of the
         // ring; the slot's own sequence publishes the event.
         let ticket = self.head.fetch_add(1, Ordering::Relaxed);
-        let slot = &self.slots[(ticket % self.slots.len() as u64) as usize];
+        let slot = &self.slots[self.index(ticket)];
         let writing = 2 * (ticket + 1) - 1;
         // Relaxed loads and CAS: the CAS only claims the slot against other
         // writers; what readers see is ordered by the fence below and the
@@ -320,6 +341,9 @@ pub struct HolderSet {
 /// The state of a [`History`] sink, whatever its ring size.
 pub struct HistoryCore {
     channel: ChannelId,
+    /// The process's clock and its epoch ([`epoch`]), copied.
+    clock: Clock,
+    epoch: u64,
     /// The last message number given out on this channel.
     messages: CachePadded<AtomicU64>,
     ring: Ring,
@@ -357,6 +381,8 @@ impl HistoryCore {
         Self {
             // Relaxed: a unique number; it publishes nothing.
             channel: ChannelId(NEXT_CHANNEL.fetch_add(1, Ordering::Relaxed)),
+            clock: Clock::new(),
+            epoch: epoch(),
             messages: CachePadded::new(AtomicU64::new(0)),
             ring: Ring::new(capacity),
             blocked: (0..BLOCKED_SLOTS).map(|_| BlockedSlot::default()).collect(),
@@ -398,7 +424,7 @@ impl HistoryCore {
                 let id = |raw| (raw != 0).then_some(MessageId(raw));
                 Event {
                     seq,
-                    time: Duration::from_nanos(time),
+                    time: Duration::from_nanos(self.clock.nanos_between(self.epoch, time)),
                     channel: self.channel,
                     task: TaskId::from_raw(task),
                     kind: match kind & 0xff {
@@ -458,7 +484,8 @@ impl HistoryCore {
     }
 
     fn record(&self, task: TaskId, kind: u64, message: u64, parent: u64) {
-        let time = u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX);
+        // Ticks, not nanoseconds: `events` converts them.
+        let time = self.clock.ticks();
         self.ring.push([time, task.raw(), message, parent, kind]);
     }
 
@@ -599,7 +626,8 @@ impl HistoryCore {
 ///
 /// # Cost and concurrency
 /// Every hook is lock-free: a ticket `fetch_add` and a sequence-locked slot
-/// write (six stores), a clock read, and one coroutine- or thread-local
+/// write (six stores), a read of the time-stamp counter (the clock of
+/// [`Latency`](crate::metrics::Latency)), and one coroutine- or thread-local
 /// lookup; a task's first operation on a side also scans a 32-slot holder
 /// set. Readers copy the slots whose sequence did not move while they read
 /// them, so an event is never seen torn. When the ring wraps, a writer whose

@@ -53,11 +53,13 @@ impl PrometheusMetrics for Counters {
     }
 }
 
-impl PrometheusMetrics for Latency {
+impl<const SAMPLE: u32> PrometheusMetrics for Latency<SAMPLE> {
     fn collect(&self, out: &mut Collector<'_>) {
+        // One help text for every rate: a family has one `# HELP` line for
+        // all the channels in it.
         out.histogram_seconds(
             "queue_latency_seconds",
-            "Time messages spent queued, from send to receive.",
+            "Time messages spent queued, from send to receive, of the messages the sink timed.",
             &self.histogram().snapshot(),
         );
     }

@@ -31,7 +31,7 @@
 //! |---|---|
 //! | [`NoMetrics`](crate::metrics::NoMetrics) | none |
 //! | [`Counters`](crate::metrics::Counters) | `may_channel_{sent,received,dropped}_total`, `may_channel_blocked_seconds_total` (counters); `may_channel_queue_peak_length`, `may_channel_blocked_senders`, `may_channel_blocked_receivers` (gauges) |
-//! | [`Latency`](crate::metrics::Latency) | `may_channel_queue_latency_seconds` (histogram) |
+//! | [`Latency`](crate::metrics::Latency) | `may_channel_queue_latency_seconds` (histogram of the timed messages: one in the sink's `SAMPLE`) |
 //! | [`History<N>`](crate::debug::History) | `may_channel_history_events_total` (counter) |
 //! | `(A, B)` | both |
 //!

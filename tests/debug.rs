@@ -343,18 +343,22 @@ fn deadlock_through_a_select_is_found() {
         keep_alive(b.coroutine());
         let tasks: BTreeSet<TaskId> = [ids_rx.recv().unwrap(), ids_rx.recv().unwrap()].into();
 
+        // The select marks itself blocked on its channels one at a time, so
+        // a detection can come while only some are marked: the tasks are
+        // already the deadlocked pair, and the channels fill in once the
+        // select is parked on all of them.
+        let all = BTreeSet::from(["a-to-b", "b-to-a", "b-to-a-too"]);
         let mut found = Vec::new();
-        wait_until(50, "the detector finds the deadlock", || {
+        wait_until(50, "the detector finds the whole deadlock", || {
             found = debugger.detect_deadlocks();
-            !found.is_empty()
+            if let [deadlock] = &found[..] {
+                assert_eq!(deadlock.tasks().into_iter().collect::<BTreeSet<_>>(), tasks);
+                assert!(deadlock.channels().is_subset(&all), "{found:?}");
+            }
+            found.len() == 1 && found[0].channels() == all
         });
         assert_eq!(found.len(), 1, "{found:?}");
         let deadlock = &found[0];
-        assert_eq!(deadlock.tasks().into_iter().collect::<BTreeSet<_>>(), tasks);
-        assert_eq!(
-            deadlock.channels(),
-            BTreeSet::from(["a-to-b", "b-to-a", "b-to-a-too"])
-        );
         let selecting = deadlock
             .cycle
             .iter()

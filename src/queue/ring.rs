@@ -766,11 +766,11 @@ impl<T> Ring<T> {
         // there now, and no other sender can claim it (the slot's sequence is
         // not `free(head + capacity)`).
         let slot = self.slot(head);
-        // SAFETY: we claimed `head`, whose slot was published, so it holds
-        // an initialised value that only we may read.
-        let oldest = slot
-            .value
-            .with(|value| unsafe { (*value).assume_init_read() });
+        let oldest = slot.value.with(|value| {
+            // SAFETY: we claimed `head`, whose slot was published, so it
+            // holds an initialised value that only we may read.
+            unsafe { (*value).assume_init_read() }
+        });
         Some((oldest, head.wrapping_add(self.capacity())))
     }
 
@@ -808,11 +808,11 @@ impl<T> Ring<T> {
     /// the slot to the next lap's sender.
     #[inline]
     fn read(&self, slot: &Slot<T>, position: usize) -> T {
-        // SAFETY: the caller claimed the published `position`: the slot holds
-        // an initialised value that only the caller reads, once.
-        let item = slot
-            .value
-            .with(|value| unsafe { (*value).assume_init_read() });
+        let item = slot.value.with(|value| {
+            // SAFETY: the caller claimed the published `position`: the slot
+            // holds an initialised value that only the caller reads, once.
+            unsafe { (*value).assume_init_read() }
+        });
         // Release: our read happens before the next sender's Acquire load.
         slot.sequence.store(
             free(position.wrapping_add(self.capacity())),
@@ -956,11 +956,12 @@ impl<T> Drop for Ring<T> {
             // A hole holds nothing (no reservation is alive: it borrows the
             // ring).
             if slot.sequence.load_mut() == published(position) {
-                // SAFETY: `&mut self` means no claim is alive, so a position
-                // in `head..tail` whose slot says published was not read:
-                // its value is initialised.
-                slot.value
-                    .with_mut(|value| unsafe { (*value).assume_init_drop() });
+                slot.value.with_mut(|value| {
+                    // SAFETY: `&mut self` means no claim is alive, so a
+                    // position in `head..tail` whose slot says published was
+                    // not read: its value is initialised.
+                    unsafe { (*value).assume_init_drop() }
+                });
             }
             position = position.wrapping_add(1);
         }

@@ -216,11 +216,11 @@ impl<T> SpscRingQueue<T> {
         if slot.sequence.load(Ordering::Acquire) != published(position) {
             return None;
         }
-        // SAFETY: published for this position and not yet read: read it
-        // exactly once.
-        let item = slot
-            .value
-            .with(|value| unsafe { value.read().assume_init() });
+        let item = slot.value.with(|value| {
+            // SAFETY: published for this position and not yet read: read it
+            // exactly once.
+            unsafe { value.read().assume_init() }
+        });
         // Release: see "Orderings".
         slot.sequence.store(
             free(position.wrapping_add(self.slots.len())),

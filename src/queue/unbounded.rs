@@ -492,11 +492,11 @@ impl<T> UnboundedQueue<T> {
         if slot.state.load(Ordering::Acquire) & WRITTEN == 0 {
             Self::wait_written(slot);
         }
-        // SAFETY: `WRITTEN` was seen (Acquire), so the message is there, and
-        // the slot is ours: read it exactly once.
-        let item = slot
-            .value
-            .with(|value| unsafe { value.read().assume_init() });
+        let item = slot.value.with(|value| {
+            // SAFETY: `WRITTEN` was seen (Acquire), so the message is there,
+            // and the slot is ours: read it exactly once.
+            unsafe { value.read().assume_init() }
+        });
         // SAFETY: we were the slot's last user.
         unsafe { self.finish(segment, offset) };
         item

@@ -161,12 +161,13 @@ pub struct RecvRef<'a, T: Recycle, M: MetricsSink> {
     claim: Option<Claim<'a, Envelope<T, M::Stamp>>>,
 }
 
-// SAFETY: a guard owns its claimed slot exclusively (see `queue::slots`);
-// moving it to another thread moves access to one `T`, which `T: Send`
-// allows. Its other fields are shared references to channel state that is
-// `Sync` when `T: Send`: the `SlotQueue` (its own impl), the sink (`Sync` by
-// its trait) and, behind `wake`, the lending channel's `Shared` (proved by
+// A guard owns its claimed slot exclusively (see `queue::slots`); moving it
+// to another thread moves access to one `T`, which `T: Send` allows. Its
+// other fields are shared references to channel state that is `Sync` when
+// `T: Send`: the `SlotQueue` (its own impl), the sink (`Sync` by its trait)
+// and, behind `wake`, the lending channel's `Shared` (proved by
 // `lending_state_is_sync`; guards are made only by the lending impls below).
+// SAFETY: as just argued.
 unsafe impl<T: Send, M: MetricsSink> Send for SendRef<'_, T, M> {}
 // SAFETY: `&SendRef` only gives `&T` (through `Deref`), which `T: Sync`
 // allows sharing.
